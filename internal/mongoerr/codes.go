@@ -1,0 +1,166 @@
+// Package mongoerr defines the one error type clients of SecantusDB ever see:
+// a MongoDB error code with its codeName, a message, and optional error labels.
+//
+// Handlers never write raw numbers: they use the Code constants here, whose
+// names and values follow MongoDB's error_codes.yml.
+package mongoerr
+
+// Code is a MongoDB server error code.
+type Code int32
+
+// Error codes, as mongod numbers and names them.
+const (
+	InternalError                            Code = 1
+	BadValue                                 Code = 2
+	NoSuchKey                                Code = 4
+	GraphContainsCycle                       Code = 5
+	UnknownError                             Code = 8
+	FailedToParse                            Code = 9
+	UserNotFound                             Code = 11
+	Unauthorized                             Code = 13
+	TypeMismatch                             Code = 14
+	Overflow                                 Code = 15
+	InvalidLength                            Code = 16
+	ProtocolError                            Code = 17
+	AuthenticationFailed                     Code = 18
+	IllegalOperation                         Code = 20
+	EmptyArrayOperation                      Code = 21
+	InvalidBSON                              Code = 22
+	NamespaceNotFound                        Code = 26
+	IndexNotFound                            Code = 27
+	PathNotViable                            Code = 28
+	NonExistentPath                          Code = 29
+	InvalidPath                              Code = 30
+	RoleNotFound                             Code = 31
+	ConflictingUpdateOperators               Code = 40
+	CursorNotFound                           Code = 43
+	NamespaceExists                          Code = 48
+	MaxTimeMSExpired                         Code = 50
+	DollarPrefixedFieldName                  Code = 52
+	InvalidIdField                           Code = 53
+	NotSingleValueField                      Code = 54
+	EmptyFieldName                           Code = 56
+	DottedFieldName                          Code = 57
+	CommandNotFound                          Code = 59
+	ImmutableField                           Code = 66
+	CannotCreateIndex                        Code = 67
+	IndexAlreadyExists                       Code = 68
+	InvalidOptions                           Code = 72
+	InvalidNamespace                         Code = 73
+	NoReplicationEnabled                     Code = 76
+	IndexOptionsConflict                     Code = 85
+	IndexKeySpecsConflict                    Code = 86
+	ShutdownInProgress                       Code = 91
+	OperationFailed                          Code = 96
+	WriteConflict                            Code = 112
+	CommandNotSupported                      Code = 115
+	ConflictingOperationInProgress           Code = 117
+	DocumentValidationFailure                Code = 121
+	CommandFailed                            Code = 125
+	CappedPositionLost                       Code = 136
+	ExceededMemoryLimit                      Code = 146
+	CommandNotSupportedOnView                Code = 166
+	OptionNotSupportedOnView                 Code = 167
+	CannotIndexParallelArrays                Code = 171
+	InvalidViewDefinition                    Code = 182
+	InvalidIndexSpecificationOption          Code = 197
+	InvalidUUID                              Code = 207
+	CannotImplicitlyCreateCollection         Code = 227
+	CursorKilled                             Code = 237
+	NotImplemented                           Code = 238
+	NoSuchTransaction                        Code = 251
+	OperationNotSupportedInTransaction       Code = 263
+	QueryExceededMemoryLimitNoDiskUseAllowed Code = 292
+	ObjectIsBusy                             Code = 314
+	APIVersionError                          Code = 322
+	APIStrictError                           Code = 323
+	APIDeprecationError                      Code = 324
+	BSONObjectTooLarge                       Code = 10334
+	DuplicateKey                             Code = 11000
+	InterruptedAtShutdown                    Code = 11600
+	Interrupted                              Code = 11601
+	NotWritablePrimary                       Code = 10107
+	NotPrimaryNoSecondaryOk                  Code = 13435
+	UnrecognizedCommandField                 Code = 40415
+	Location40414                            Code = 40414
+	Location16436                            Code = 16436
+	Location10065                            Code = 10065
+)
+
+var codeNames = map[Code]string{
+	InternalError:                            "InternalError",
+	BadValue:                                 "BadValue",
+	NoSuchKey:                                "NoSuchKey",
+	GraphContainsCycle:                       "GraphContainsCycle",
+	UnknownError:                             "UnknownError",
+	FailedToParse:                            "FailedToParse",
+	UserNotFound:                             "UserNotFound",
+	Unauthorized:                             "Unauthorized",
+	TypeMismatch:                             "TypeMismatch",
+	Overflow:                                 "Overflow",
+	InvalidLength:                            "InvalidLength",
+	ProtocolError:                            "ProtocolError",
+	AuthenticationFailed:                     "AuthenticationFailed",
+	IllegalOperation:                         "IllegalOperation",
+	EmptyArrayOperation:                      "EmptyArrayOperation",
+	InvalidBSON:                              "InvalidBSON",
+	NamespaceNotFound:                        "NamespaceNotFound",
+	IndexNotFound:                            "IndexNotFound",
+	PathNotViable:                            "PathNotViable",
+	NonExistentPath:                          "NonExistentPath",
+	InvalidPath:                              "InvalidPath",
+	RoleNotFound:                             "RoleNotFound",
+	ConflictingUpdateOperators:               "ConflictingUpdateOperators",
+	CursorNotFound:                           "CursorNotFound",
+	NamespaceExists:                          "NamespaceExists",
+	MaxTimeMSExpired:                         "MaxTimeMSExpired",
+	DollarPrefixedFieldName:                  "DollarPrefixedFieldName",
+	InvalidIdField:                           "InvalidIdField",
+	NotSingleValueField:                      "NotSingleValueField",
+	EmptyFieldName:                           "EmptyFieldName",
+	DottedFieldName:                          "DottedFieldName",
+	CommandNotFound:                          "CommandNotFound",
+	ImmutableField:                           "ImmutableField",
+	CannotCreateIndex:                        "CannotCreateIndex",
+	IndexAlreadyExists:                       "IndexAlreadyExists",
+	InvalidOptions:                           "InvalidOptions",
+	InvalidNamespace:                         "InvalidNamespace",
+	NoReplicationEnabled:                     "NoReplicationEnabled",
+	IndexOptionsConflict:                     "IndexOptionsConflict",
+	IndexKeySpecsConflict:                    "IndexKeySpecsConflict",
+	ShutdownInProgress:                       "ShutdownInProgress",
+	OperationFailed:                          "OperationFailed",
+	WriteConflict:                            "WriteConflict",
+	CommandNotSupported:                      "CommandNotSupported",
+	ConflictingOperationInProgress:           "ConflictingOperationInProgress",
+	DocumentValidationFailure:                "DocumentValidationFailure",
+	CommandFailed:                            "CommandFailed",
+	CappedPositionLost:                       "CappedPositionLost",
+	ExceededMemoryLimit:                      "ExceededMemoryLimit",
+	CommandNotSupportedOnView:                "CommandNotSupportedOnView",
+	OptionNotSupportedOnView:                 "OptionNotSupportedOnView",
+	CannotIndexParallelArrays:                "CannotIndexParallelArrays",
+	InvalidViewDefinition:                    "InvalidViewDefinition",
+	InvalidIndexSpecificationOption:          "InvalidIndexSpecificationOption",
+	InvalidUUID:                              "InvalidUUID",
+	CannotImplicitlyCreateCollection:         "CannotImplicitlyCreateCollection",
+	CursorKilled:                             "CursorKilled",
+	NotImplemented:                           "NotImplemented",
+	NoSuchTransaction:                        "NoSuchTransaction",
+	OperationNotSupportedInTransaction:       "OperationNotSupportedInTransaction",
+	QueryExceededMemoryLimitNoDiskUseAllowed: "QueryExceededMemoryLimitNoDiskUseAllowed",
+	ObjectIsBusy:                             "ObjectIsBusy",
+	APIVersionError:                          "APIVersionError",
+	APIStrictError:                           "APIStrictError",
+	APIDeprecationError:                      "APIDeprecationError",
+	BSONObjectTooLarge:                       "BSONObjectTooLarge",
+	DuplicateKey:                             "DuplicateKey",
+	InterruptedAtShutdown:                    "InterruptedAtShutdown",
+	Interrupted:                              "Interrupted",
+	NotWritablePrimary:                       "NotWritablePrimary",
+	NotPrimaryNoSecondaryOk:                  "NotPrimaryNoSecondaryOk",
+	UnrecognizedCommandField:                 "UnrecognizedCommandField",
+	Location40414:                            "Location40414",
+	Location16436:                            "Location16436",
+	Location10065:                            "Location10065",
+}
