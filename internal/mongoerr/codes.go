@@ -10,6 +10,10 @@ type Code int32
 
 // Error codes, as mongod numbers and names them.
 const (
+	UnsupportedOpQueryCommand                Code = 352
+	CursorInUse                              Code = 143
+	UnknownReplWriteConcern                  Code = 79
+	DatabaseDifferCase                       Code = 13297
 	InternalError                            Code = 1
 	BadValue                                 Code = 2
 	NoSuchKey                                Code = 4
@@ -88,6 +92,10 @@ const (
 )
 
 var codeNames = map[Code]string{
+	UnsupportedOpQueryCommand:                "UnsupportedOpQueryCommand",
+	CursorInUse:                              "CursorInUse",
+	UnknownReplWriteConcern:                  "UnknownReplWriteConcern",
+	DatabaseDifferCase:                       "DatabaseDifferCase",
 	InternalError:                            "InternalError",
 	BadValue:                                 "BadValue",
 	NoSuchKey:                                "NoSuchKey",

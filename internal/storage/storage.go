@@ -25,6 +25,10 @@ type Engine interface {
 	// Begin starts a transaction reading from a snapshot of the store as
 	// of now.
 	Begin() Txn
+	// DeleteRange removes every key in [lower, upper) outside any
+	// transaction. It is for data no transaction can reach any more (the
+	// records and indexes of a dropped collection).
+	DeleteRange(lower, upper []byte) error
 	// Sync makes every committed write durable.
 	Sync() error
 	// Stats reports engine statistics for serverStatus and dbStats.

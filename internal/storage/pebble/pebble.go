@@ -137,6 +137,11 @@ func (e *Engine) Sync() error {
 	return e.db.LogData(nil, pdb.Sync)
 }
 
+// DeleteRange implements storage.Engine.
+func (e *Engine) DeleteRange(lower, upper []byte) error {
+	return e.db.DeleteRange(lower, upper, pdb.NoSync)
+}
+
 // Stats implements storage.Engine.
 func (e *Engine) Stats() storage.Stats {
 	m := e.db.Metrics()
@@ -184,11 +189,11 @@ type write struct {
 }
 
 type txn struct {
-	e       *Engine
-	start   uint64
-	snap    *pdb.Snapshot
-	writes  map[string]write
-	done    bool
+	e      *Engine
+	start  uint64
+	snap   *pdb.Snapshot
+	writes map[string]write
+	done   bool
 }
 
 func (t *txn) Get(key []byte) ([]byte, error) {

@@ -38,7 +38,7 @@ func keys(it storage.Iterator, reverse bool) string {
 	if reverse {
 		ok = it.Last()
 	}
-	for ; ok; {
+	for ok {
 		s += string(it.Key()) + "=" + string(it.Value()) + " "
 		if reverse {
 			ok = it.Prev()

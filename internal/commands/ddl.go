@@ -1,0 +1,365 @@
+package commands
+
+import (
+	"context"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+
+	"github.com/secantusdb/secantus/internal/catalog"
+	"github.com/secantusdb/secantus/internal/cursor"
+	"github.com/secantusdb/secantus/internal/mongoerr"
+	"github.com/secantusdb/secantus/internal/query"
+)
+
+func init() {
+	register(
+		&Command{Name: "create", Handler: createCmd, Help: "create a collection"},
+		&Command{Name: "drop", Handler: dropCmd, Help: "drop a collection"},
+		&Command{Name: "dropDatabase", Handler: dropDatabaseCmd, Help: "drop a database"},
+		&Command{Name: "listDatabases", Handler: listDatabasesCmd, AdminOnly: true, Help: "list databases"},
+		&Command{Name: "listCollections", Handler: listCollectionsCmd, Help: "list collections"},
+		&Command{Name: "listIndexes", Handler: listIndexesCmd, Help: "list a collection's indexes"},
+		&Command{Name: "renameCollection", Handler: renameCollectionCmd, AdminOnly: true, Help: "rename a collection"},
+	)
+}
+
+// createOptionsSupported are the create options SecantusDB implements.
+// Other options mongod knows are rejected until they are implemented.
+var createOptionsSupported = map[string]bool{}
+
+var createOptionsKnown = []string{"capped", "size", "max", "autoIndexId", "validator", "validationLevel",
+	"validationAction", "indexOptionDefaults", "viewOn", "pipeline", "collation", "storageEngine",
+	"changeStreamPreAndPostImages", "timeseries", "expireAfterSeconds", "clusteredIndex",
+	"encryptedFields", "idIndex", "flags", "recordPreImages"}
+
+func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, createOptionsKnown...); err != nil {
+		return err
+	}
+	name, err := collectionArg(req)
+	if err != nil {
+		return err
+	}
+	opts := bsoncore.NewDocumentBuilder()
+	elems, _ := req.Body.Elements()
+	for i, e := range elems {
+		k := e.Key()
+		if i == 0 || genericArgs[k] {
+			continue
+		}
+		switch k {
+		case "capped", "autoIndexId":
+			// capped: false and autoIndexId: true are the defaults.
+			if b, _ := boolValue("create."+k, e.Value()); b == (k == "autoIndexId") {
+				continue
+			}
+		case "collation":
+			if err := checkCollation("create.collation", e.Value()); err != nil {
+				return err
+			}
+			continue
+		}
+		if !createOptionsSupported[k] {
+			return rejectUnsupported(req, k)
+		}
+		opts.AppendValue(k, bsoncore.Value{Type: bsoncore.Type(e.Value().Type), Data: e.Value().Value})
+	}
+	raw := bson.Raw(opts.Build())
+	s.Catalog.RLock()
+	existing := s.Catalog.Lookup(req.DB, name)
+	s.Catalog.RUnlock()
+	if existing != nil {
+		// mongod 7+ treats re-creating an identical collection as success.
+		if string(existing.Options()) == string(raw) || (len(existing.Options()) == 0 && len(raw) <= 5) {
+			return nil
+		}
+		return mongoerr.Newf(mongoerr.NamespaceExists, "Collection %s.%s already exists.", req.DB, name)
+	}
+	if len(raw) <= 5 {
+		raw = nil
+	}
+	_, err = s.Catalog.Create(req.DB, name, catalog.CreateOptions{Raw: raw}, false)
+	return err
+}
+
+func dropCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, "collectionUUID"); err != nil {
+		return err
+	}
+	name, err := collectionArg(req)
+	if err != nil {
+		return err
+	}
+	s.Catalog.RLock()
+	coll := s.Catalog.Lookup(req.DB, name)
+	nIndexes := 0
+	if coll != nil {
+		nIndexes = len(coll.Indexes())
+	}
+	s.Catalog.RUnlock()
+	if _, err := s.Catalog.Drop(req.DB, name); err != nil {
+		return err
+	}
+	s.Cursors.KillNamespace(req.DB + "." + name)
+	// mongod 7+ answers ok for a collection that does not exist.
+	if coll != nil {
+		reply.AppendInt32("nIndexesWas", int32(nIndexes))
+		reply.AppendString("ns", req.DB+"."+name)
+	}
+	return nil
+}
+
+func dropDatabaseCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req); err != nil {
+		return err
+	}
+	if err := catalog.ValidateDB(req.DB); err != nil {
+		return err
+	}
+	dropped, err := s.Catalog.DropDatabase(req.DB)
+	for _, c := range dropped {
+		s.Cursors.KillNamespace(req.DB + "." + c)
+	}
+	if err != nil {
+		return err
+	}
+	if len(dropped) > 0 {
+		reply.AppendString("dropped", req.DB)
+	}
+	return nil
+}
+
+// dbSize sums a database's data and index estimates.
+type dbSize struct {
+	collections, objects, dataSize, indexes, indexSize int64
+}
+
+func sizeOf(colls []*catalog.Collection) dbSize {
+	var d dbSize
+	for _, c := range colls {
+		d.collections++
+		d.objects += c.Count()
+		d.dataSize += c.DataSize()
+		d.indexes += int64(len(c.Indexes()))
+		d.indexSize += indexSizeEstimate(c)
+	}
+	return d
+}
+
+// indexSizeEstimate approximates an index's size from its entry count:
+// the engine does not account index bytes per collection.
+func indexSizeEstimate(c *catalog.Collection) int64 {
+	return c.Count() * 32 * int64(len(c.Indexes()))
+}
+
+func listDatabasesCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, "filter", "nameOnly", "authorizedDatabases"); err != nil {
+		return err
+	}
+	nameOnly, err := boolArg(req, "nameOnly")
+	if err != nil {
+		return err
+	}
+	if _, err := boolArg(req, "authorizedDatabases"); err != nil {
+		return err
+	}
+	filterDoc, _, err := docArg(req, "filter")
+	if err != nil {
+		return err
+	}
+	filter, err := query.ParseFilter(filterDoc)
+	if err != nil {
+		return err
+	}
+	s.Catalog.RLock()
+	dbs := s.Catalog.Databases()
+	sizes := make([]dbSize, len(dbs))
+	for i, db := range dbs {
+		sizes[i] = sizeOf(s.Catalog.Collections(db))
+	}
+	s.Catalog.RUnlock()
+	arr := bsoncore.NewArrayBuilder()
+	var total int64
+	for i, db := range dbs {
+		size := sizes[i].dataSize + sizes[i].indexSize
+		if size == 0 {
+			size = 4096 // an existing database takes some space, as on mongod
+		}
+		entry := bsoncore.NewDocumentBuilder().AppendString("name", db)
+		if !nameOnly {
+			entry.AppendInt64("sizeOnDisk", size).AppendBoolean("empty", false)
+		}
+		doc := bson.Raw(entry.Build())
+		if !filter.Matches(doc) {
+			continue
+		}
+		total += size
+		arr.AppendDocument(doc)
+	}
+	reply.AppendArray("databases", arr.Build())
+	if !nameOnly {
+		reply.AppendInt64("totalSize", total)
+		reply.AppendInt64("totalSizeMb", total/(1024*1024))
+	}
+	return nil
+}
+
+func listCollectionsCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, "filter", "nameOnly", "authorizedCollections", "cursor", "includePendingDrops"); err != nil {
+		return err
+	}
+	if err := catalog.ValidateDB(req.DB); err != nil {
+		return err
+	}
+	nameOnly, err := boolArg(req, "nameOnly")
+	if err != nil {
+		return err
+	}
+	if _, err := boolArg(req, "authorizedCollections"); err != nil {
+		return err
+	}
+	filterDoc, _, err := docArg(req, "filter")
+	if err != nil {
+		return err
+	}
+	filter, err := query.ParseFilter(filterDoc)
+	if err != nil {
+		return err
+	}
+	batchSize, err := cursorBatchSize(req)
+	if err != nil {
+		return err
+	}
+	s.Catalog.RLock()
+	colls := s.Catalog.Collections(req.DB)
+	s.Catalog.RUnlock()
+	var docs []bson.Raw
+	for _, c := range colls {
+		b := bsoncore.NewDocumentBuilder().AppendString("name", c.Name()).AppendString("type", "collection")
+		if !nameOnly {
+			opts := c.Options()
+			if opts == nil {
+				opts = bson.Raw(bsoncore.NewDocumentBuilder().Build())
+			}
+			uuid := c.UUID()
+			b.AppendDocument("options", opts).
+				AppendDocument("info", bsoncore.NewDocumentBuilder().
+					AppendBoolean("readOnly", false).
+					AppendBinary("uuid", uuid.Subtype, uuid.Data).Build()).
+				AppendDocument("idIndex", c.Indexes()[0].Spec)
+		}
+		doc := bson.Raw(b.Build())
+		if filter.Matches(doc) {
+			docs = append(docs, doc)
+		}
+	}
+	return s.listCursor(ctx, req, req.DB+".$cmd.listCollections", docs, batchSize, reply)
+}
+
+func listIndexesCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, "cursor", "includeBuildUUIDs", "includeIndexBuildInfo", "collectionUUID"); err != nil {
+		return err
+	}
+	name, err := collectionArg(req)
+	if err != nil {
+		return err
+	}
+	batchSize, err := cursorBatchSize(req)
+	if err != nil {
+		return err
+	}
+	s.Catalog.RLock()
+	coll := s.Catalog.Lookup(req.DB, name)
+	var docs []bson.Raw
+	if coll != nil {
+		for _, ix := range coll.Indexes() {
+			docs = append(docs, ix.Spec)
+		}
+	}
+	s.Catalog.RUnlock()
+	if coll == nil {
+		return mongoerr.Newf(mongoerr.NamespaceNotFound, "ns does not exist: %s.%s", req.DB, name)
+	}
+	return s.listCursor(ctx, req, req.DB+".$cmd.listIndexes."+name, docs, batchSize, reply)
+}
+
+// cursorBatchSize reads the cursor: {batchSize} option of list commands.
+func cursorBatchSize(req *Request) (int, error) {
+	c, ok, err := docArg(req, "cursor")
+	if err != nil || !ok {
+		return defaultFirstBatch, err
+	}
+	elems, _ := c.Elements()
+	n := int64(defaultFirstBatch)
+	for _, e := range elems {
+		if e.Key() != "batchSize" {
+			return 0, mongoerr.Newf(mongoerr.UnrecognizedCommandField, "BSON field '%s.cursor.%s' is an unknown field.", req.Name, e.Key())
+		}
+		v, _, err := intValue(req.Name+".cursor.batchSize", e.Value())
+		if err != nil {
+			return 0, err
+		}
+		if v < 0 {
+			return 0, mongoerr.Newf(mongoerr.Code(51024), "BSON field 'batchSize' value must be >= 0, actual value '%d'", v)
+		}
+		n = v
+	}
+	return int(n), nil
+}
+
+// sliceSource serves precomputed documents through a cursor.
+type sliceSource struct{ docs []bson.Raw }
+
+func (s *sliceSource) Next(context.Context) (bson.Raw, bool, error) {
+	if len(s.docs) == 0 {
+		return nil, false, nil
+	}
+	d := s.docs[0]
+	s.docs = s.docs[1:]
+	return d, true, nil
+}
+
+func (s *sliceSource) Close() {}
+
+func (s *Service) listCursor(ctx context.Context, req *Request, ns string, docs []bson.Raw, batchSize int, reply *bsoncore.DocumentBuilder) error {
+	c := cursor.New(ns, &sliceSource{docs: docs})
+	c.Session = sessionKey(req)
+	return s.firstBatch(ctx, c, batchSize, false, reply)
+}
+
+func renameCollectionCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, "to", "dropTarget", "stayTemp", "collectionUUID", "newTargetCollectionUuid"); err != nil {
+		return err
+	}
+	from, ok := req.Command().StringValueOK()
+	if !ok {
+		return typeMismatch("renameCollection.renameCollection", "string", req.Command())
+	}
+	toVal := req.Arg("to")
+	to, ok := toVal.StringValueOK()
+	if !ok {
+		if toVal.Type == 0 {
+			return mongoerr.New(mongoerr.Location40414, "BSON field 'renameCollection.to' is missing but a required field")
+		}
+		return typeMismatch("renameCollection.to", "string", toVal)
+	}
+	dropTarget, err := boolArg(req, "dropTarget")
+	if err != nil {
+		return err
+	}
+	fromDB, fromColl, ok1 := strings.Cut(from, ".")
+	toDB, toColl, ok2 := strings.Cut(to, ".")
+	if !ok1 || catalog.ValidateCollection(fromDB, fromColl) != nil {
+		return mongoerr.Newf(mongoerr.InvalidNamespace, "Invalid source namespace: %s", from)
+	}
+	if !ok2 || catalog.ValidateCollection(toDB, toColl) != nil {
+		return mongoerr.Newf(mongoerr.InvalidNamespace, "Invalid target namespace: %s", to)
+	}
+	if err := s.Catalog.Rename(fromDB, fromColl, toDB, toColl, dropTarget); err != nil {
+		return err
+	}
+	s.Cursors.KillNamespace(from)
+	return nil
+}
