@@ -57,6 +57,7 @@ func (s *Service) run(ctx context.Context, req *Request) (reply bson.Raw, failed
 	} else {
 		s.Stats.Command.Add(1)
 	}
+	s.Sessions.Touch(sessionKey(req))
 	if err := s.checkRequest(cmd, req); err != nil {
 		s.Stats.command(cmd.Name, true)
 		return errorReply(err), true, nil

@@ -10,6 +10,9 @@ type Code int32
 
 // Error codes, as mongod numbers and names them.
 const (
+	ClientMetadataCannotBeMutated            Code = 186
+	Location15974                            Code = 15974
+	ChecksumMismatch                         Code = 40568
 	UnsupportedOpQueryCommand                Code = 352
 	CursorInUse                              Code = 143
 	UnknownReplWriteConcern                  Code = 79
@@ -92,6 +95,9 @@ const (
 )
 
 var codeNames = map[Code]string{
+	ClientMetadataCannotBeMutated:            "ClientMetadataCannotBeMutated",
+	Location15974:                            "Location15974",
+	ChecksumMismatch:                         "Location40568",
 	UnsupportedOpQueryCommand:                "UnsupportedOpQueryCommand",
 	CursorInUse:                              "CursorInUse",
 	UnknownReplWriteConcern:                  "UnknownReplWriteConcern",

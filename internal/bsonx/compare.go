@@ -1,0 +1,318 @@
+// Package bsonx holds the BSON helpers every layer shares: MongoDB's
+// comparison order across types and dotted-path traversal.
+package bsonx
+
+import (
+	"bytes"
+	"math"
+	"math/big"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+)
+
+// CanonicalType returns the rank of t in MongoDB's cross-type order
+// (mongod's canonicalizeBSONType): values of different ranks compare by
+// rank; all numeric types share one rank, as do string and symbol, and
+// null and undefined.
+func CanonicalType(t bsoncore.Type) int {
+	switch bson.Type(t) {
+	case bson.TypeMinKey:
+		return -1
+	case bson.TypeUndefined, bson.TypeNull:
+		return 5
+	case bson.TypeDouble, bson.TypeInt32, bson.TypeInt64, bson.TypeDecimal128:
+		return 10
+	case bson.TypeString, bson.TypeSymbol:
+		return 15
+	case bson.TypeEmbeddedDocument:
+		return 20
+	case bson.TypeArray:
+		return 25
+	case bson.TypeBinary:
+		return 30
+	case bson.TypeObjectID:
+		return 35
+	case bson.TypeBoolean:
+		return 40
+	case bson.TypeDateTime:
+		return 45
+	case bson.TypeTimestamp:
+		return 47
+	case bson.TypeRegex:
+		return 50
+	case bson.TypeDBPointer:
+		return 55
+	case bson.TypeJavaScript:
+		return 60
+	case bson.TypeCodeWithScope:
+		return 65
+	case bson.TypeMaxKey:
+		return 127
+	}
+	return 0
+}
+
+// Equal reports whether a and b are equal in MongoDB's comparison order.
+func Equal(a, b bson.RawValue) bool { return Compare(a, b) == 0 }
+
+// Compare orders two BSON values as mongod does: by canonical type, then
+// by value within the type (numbers by numeric value across int32, int64,
+// double and decimal128; NaN below every other number).
+func Compare(a, b bson.RawValue) int {
+	ca, cb := CanonicalType(bsoncore.Type(a.Type)), CanonicalType(bsoncore.Type(b.Type))
+	if ca != cb {
+		return cmpInt(ca, cb)
+	}
+	switch a.Type {
+	case bson.TypeMinKey, bson.TypeMaxKey, bson.TypeNull, bson.TypeUndefined:
+		return 0
+	case bson.TypeDouble, bson.TypeInt32, bson.TypeInt64, bson.TypeDecimal128:
+		return CompareNumbers(a, b)
+	case bson.TypeString, bson.TypeSymbol:
+		return bytes.Compare(stringBytes(a), stringBytes(b))
+	case bson.TypeEmbeddedDocument, bson.TypeArray:
+		return compareDocs(a.Value, b.Value, a.Type == bson.TypeEmbeddedDocument)
+	case bson.TypeBinary:
+		sa, da := a.Binary()
+		sb, db := b.Binary()
+		if len(da) != len(db) {
+			return cmpInt(len(da), len(db))
+		}
+		if sa != sb {
+			return cmpInt(int(sa), int(sb))
+		}
+		return bytes.Compare(da, db)
+	case bson.TypeObjectID:
+		oa, ob := a.ObjectID(), b.ObjectID()
+		return bytes.Compare(oa[:], ob[:])
+	case bson.TypeBoolean:
+		return cmpBool(a.Boolean(), b.Boolean())
+	case bson.TypeDateTime:
+		return cmpInt64(a.DateTime(), b.DateTime())
+	case bson.TypeTimestamp:
+		ta, ia := a.Timestamp()
+		tb, ib := b.Timestamp()
+		if ta != tb {
+			return cmpUint(uint64(ta), uint64(tb))
+		}
+		return cmpUint(uint64(ia), uint64(ib))
+	case bson.TypeRegex:
+		pa, oa := a.Regex()
+		pb, ob := b.Regex()
+		if c := bytes.Compare([]byte(pa), []byte(pb)); c != 0 {
+			return c
+		}
+		return bytes.Compare([]byte(oa), []byte(ob))
+	case bson.TypeDBPointer:
+		na, oa := a.DBPointer()
+		nb, ob := b.DBPointer()
+		if len(na) != len(nb) {
+			return cmpInt(len(na), len(nb))
+		}
+		if c := bytes.Compare([]byte(na), []byte(nb)); c != 0 {
+			return c
+		}
+		return bytes.Compare(oa[:], ob[:])
+	case bson.TypeJavaScript:
+		return bytes.Compare([]byte(a.JavaScript()), []byte(b.JavaScript()))
+	case bson.TypeCodeWithScope:
+		ca, sa := a.CodeWithScope()
+		cb, sb := b.CodeWithScope()
+		if c := bytes.Compare([]byte(ca), []byte(cb)); c != 0 {
+			return c
+		}
+		return compareDocs(sa, sb, true)
+	}
+	return bytes.Compare(a.Value, b.Value)
+}
+
+// CompareDocs compares two documents as mongod's woCompare with field
+// names considered: element by element, first by canonical type, then by
+// field name, then by value; a prefix sorts first.
+func CompareDocs(a, b bson.Raw) int { return compareDocs(a, b, true) }
+
+func compareDocs(a, b []byte, names bool) int {
+	ia, _ := bsoncore.Document(a).Elements()
+	ib, _ := bsoncore.Document(b).Elements()
+	for i := 0; i < len(ia) && i < len(ib); i++ {
+		va, vb := ia[i].Value(), ib[i].Value()
+		if c := cmpInt(CanonicalType(va.Type), CanonicalType(vb.Type)); c != 0 {
+			return c
+		}
+		if names {
+			if c := bytes.Compare([]byte(ia[i].Key()), []byte(ib[i].Key())); c != 0 {
+				return c
+			}
+		}
+		if c := Compare(bson.RawValue{Type: bson.Type(va.Type), Value: va.Data}, bson.RawValue{Type: bson.Type(vb.Type), Value: vb.Data}); c != 0 {
+			return c
+		}
+	}
+	return cmpInt(len(ia), len(ib))
+}
+
+func stringBytes(v bson.RawValue) []byte {
+	// String and symbol share a layout: int32 length, bytes, NUL.
+	if len(v.Value) < 5 {
+		return nil
+	}
+	return v.Value[4 : len(v.Value)-1]
+}
+
+// CompareNumbers compares two numeric values of any BSON numeric type
+// exactly (no rounding through float64 when both are integers or when a
+// decimal is involved).
+func CompareNumbers(a, b bson.RawValue) int {
+	if a.Type == bson.TypeDecimal128 || b.Type == bson.TypeDecimal128 {
+		return compareRat(a, b)
+	}
+	if a.Type != bson.TypeDouble && b.Type != bson.TypeDouble {
+		return cmpInt64(a.AsInt64(), b.AsInt64())
+	}
+	if a.Type == bson.TypeDouble && b.Type == bson.TypeDouble {
+		return cmpFloat(a.Double(), b.Double())
+	}
+	if a.Type == bson.TypeDouble {
+		return cmpFloatInt(a.Double(), b.AsInt64())
+	}
+	return -cmpFloatInt(b.Double(), a.AsInt64())
+}
+
+// cmpFloat orders doubles with NaN below everything and equal to NaN.
+func cmpFloat(x, y float64) int {
+	switch {
+	case math.IsNaN(x) && math.IsNaN(y):
+		return 0
+	case math.IsNaN(x):
+		return -1
+	case math.IsNaN(y):
+		return 1
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// cmpFloatInt compares a double with an int64 exactly.
+func cmpFloatInt(f float64, i int64) int {
+	if math.IsNaN(f) {
+		return -1
+	}
+	if f < -9.223372036854775808e18 {
+		return -1
+	}
+	if f >= 9.223372036854775808e18 {
+		return 1
+	}
+	t := math.Trunc(f)
+	ti := int64(t)
+	if ti != i {
+		return cmpInt64(ti, i)
+	}
+	return cmpFloat(f, t)
+}
+
+// numKind classifies a number for exact comparison.
+type numKind int
+
+const (
+	kNaN numKind = iota
+	kNegInf
+	kFinite
+	kPosInf
+)
+
+func toRat(v bson.RawValue) (numKind, *big.Rat) {
+	switch v.Type {
+	case bson.TypeInt32, bson.TypeInt64:
+		return kFinite, new(big.Rat).SetInt64(v.AsInt64())
+	case bson.TypeDouble:
+		f := v.Double()
+		switch {
+		case math.IsNaN(f):
+			return kNaN, nil
+		case math.IsInf(f, 1):
+			return kPosInf, nil
+		case math.IsInf(f, -1):
+			return kNegInf, nil
+		}
+		r, _ := new(big.Rat).SetString("0")
+		r.SetFloat64(f)
+		return kFinite, r
+	case bson.TypeDecimal128:
+		d := v.Decimal128()
+		s := d.String()
+		switch s {
+		case "NaN", "-NaN":
+			return kNaN, nil
+		case "Infinity":
+			return kPosInf, nil
+		case "-Infinity":
+			return kNegInf, nil
+		}
+		bi, exp, err := d.BigInt()
+		if err != nil {
+			return kNaN, nil
+		}
+		r := new(big.Rat).SetInt(bi)
+		if exp > 0 {
+			r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil)))
+		} else if exp < 0 {
+			r.Quo(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-exp)), nil)))
+		}
+		return kFinite, r
+	}
+	return kNaN, nil
+}
+
+func compareRat(a, b bson.RawValue) int {
+	ka, ra := toRat(a)
+	kb, rb := toRat(b)
+	if ka != kb || ka != kFinite {
+		return cmpInt(int(ka), int(kb))
+	}
+	return ra.Cmp(rb)
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}

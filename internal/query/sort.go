@@ -1,0 +1,115 @@
+package query
+
+import (
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/secantusdb/secantus/internal/bsonx"
+	"github.com/secantusdb/secantus/internal/mongoerr"
+)
+
+// MaxSortKeys is the most fields a sort pattern may have.
+const MaxSortKeys = 32
+
+// Sort is a parsed sort specification.
+type Sort struct {
+	fields  []string
+	dirs    []int
+	natural int
+}
+
+// SortKey is a document's precomputed sort key.
+type SortKey []bson.RawValue
+
+// ParseSort parses a sort document.
+func ParseSort(spec bson.Raw) (*Sort, error) {
+	s := &Sort{}
+	elems, err := spec.Elements()
+	if err != nil {
+		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
+	}
+	if len(elems) > MaxSortKeys {
+		return nil, mongoerr.Newf(mongoerr.BadValue, "cannot have more than %d fields in a sort pattern", MaxSortKeys)
+	}
+	for _, e := range elems {
+		v := e.Value()
+		if v.Type == bson.TypeEmbeddedDocument {
+			return nil, mongoerr.Newf(mongoerr.NotImplemented, "$meta sort on %s is not supported by SecantusDB yet", e.Key())
+		}
+		f, ok := v.AsFloat64OK()
+		if !ok || (f != 1 && f != -1) {
+			return nil, mongoerr.New(mongoerr.Location15974, "Illegal key in $sort specification: "+e.Key()+": "+v.String())
+		}
+		if e.Key() == "$natural" {
+			if len(elems) > 1 {
+				return nil, mongoerr.New(mongoerr.BadValue, "$natural sort cannot be combined with other sort fields")
+			}
+			s.natural = int(f)
+			continue
+		}
+		if e.Key() == "" {
+			return nil, mongoerr.New(mongoerr.BadValue, "FieldPath cannot be constructed with empty string")
+		}
+		s.fields = append(s.fields, e.Key())
+		s.dirs = append(s.dirs, int(f))
+	}
+	return s, nil
+}
+
+// Natural reports a {$natural: ±1} sort and its direction.
+func (s *Sort) Natural() (int, bool) { return s.natural, s.natural != 0 }
+
+// IsEmpty reports whether the sort orders nothing.
+func (s *Sort) IsEmpty() bool { return len(s.fields) == 0 }
+
+// Key extracts doc's sort key: per field, the smallest value reached
+// (ascending) or the largest (descending), with arrays contributing their
+// elements and a missing field sorting as null.
+func (s *Sort) Key(doc bson.Raw) SortKey {
+	key := make(SortKey, len(s.fields))
+	for i, f := range s.fields {
+		vals, _ := bsonx.Lookup(doc, f)
+		var best bson.RawValue
+		found := false
+		consider := func(v bson.RawValue) {
+			if !found {
+				best, found = v, true
+				return
+			}
+			c := bsonx.Compare(v, best)
+			if (s.dirs[i] > 0 && c < 0) || (s.dirs[i] < 0 && c > 0) {
+				best = v
+			}
+		}
+		for _, v := range vals {
+			if v.Type == bson.TypeArray {
+				elems, _ := bson.Raw(v.Value).Values()
+				if len(elems) == 0 {
+					consider(bson.RawValue{Type: bson.TypeUndefined}) // empty array sorts before null
+				}
+				for _, e := range elems {
+					consider(e)
+				}
+				continue
+			}
+			consider(v)
+		}
+		if !found {
+			best = bson.RawValue{Type: bson.TypeNull}
+		}
+		key[i] = best
+	}
+	return key
+}
+
+// CompareKeys orders two sort keys.
+func (s *Sort) CompareKeys(a, b SortKey) int {
+	for i := range s.fields {
+		if c := bsonx.Compare(a[i], b[i]); c != 0 {
+			return c * s.dirs[i]
+		}
+	}
+	return 0
+}
+
+// Compare orders two documents by the sort.
+func (s *Sort) Compare(a, b bson.Raw) int { return s.CompareKeys(s.Key(a), s.Key(b)) }
