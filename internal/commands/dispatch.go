@@ -47,6 +47,36 @@ func (s *Service) Run(ctx context.Context, req *Request) (bson.Raw, error) {
 }
 
 func (s *Service) run(ctx context.Context, req *Request) (reply bson.Raw, failed bool, err error) {
+	reply, failed, err = s.runCommand(ctx, req)
+	if failed && err == nil {
+		reply = s.withTopologyVersion(reply)
+	}
+	return reply, failed, err
+}
+
+// stateChangeCodes are the errors after which drivers re-check the
+// server; mongod attaches its topologyVersion to them so that drivers can
+// tell a stale error from a new one.
+var stateChangeCodes = map[int32]bool{
+	10107: true, 13435: true, 13436: true, 11600: true, 11602: true, 189: true, 91: true,
+}
+
+func (s *Service) withTopologyVersion(reply bson.Raw) bson.Raw {
+	code, _ := reply.Lookup("code").Int32OK()
+	if !stateChangeCodes[code] {
+		return reply
+	}
+	elems, _ := reply.Elements()
+	b := bsoncore.NewDocumentBuilder()
+	for _, e := range elems {
+		b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(e.Value().Type), Data: e.Value().Value})
+	}
+	b.AppendDocument("topologyVersion", bsoncore.NewDocumentBuilder().
+		AppendObjectID("processId", s.TopologyID).AppendInt64("counter", 0).Build())
+	return bson.Raw(b.Build())
+}
+
+func (s *Service) runCommand(ctx context.Context, req *Request) (reply bson.Raw, failed bool, err error) {
 	cmd := lookup(req.Name)
 	if cmd == nil || (cmd.TestOnly && !s.TestCommands) {
 		s.Stats.Command.Add(1)

@@ -53,7 +53,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	defer srv.Close()
 	defer client.Disconnect(context.Background())
 	c = client.Database("app").Collection("items")
-	if n, _ := c.CountDocuments(ctx(t), bson.D{}); n != 99 {
+	if n := count(t, c, bson.D{}); n != 99 {
 		t.Fatalf("after restart: %d documents, want 99", n)
 	}
 	var got bson.M

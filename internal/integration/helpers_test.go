@@ -77,3 +77,13 @@ func docsOf(t *testing.T) func(*mongo.Cursor, error) []bson.M {
 		return out
 	}
 }
+
+// count counts documents with the count command.
+func count(t *testing.T, c *mongo.Collection, filter bson.D) int64 {
+	t.Helper()
+	raw, err := c.Database().RunCommand(ctx(t), bson.D{{Key: "count", Value: c.Name()}, {Key: "query", Value: filter}}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(raw.Lookup("n").Int32())
+}
