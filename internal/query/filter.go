@@ -400,6 +400,11 @@ func (c *cmpExpr) matchValue(v bson.RawValue) bool {
 		bsonx.CanonicalType(bsonTypeOf(v)) != bsonx.CanonicalType(bsonTypeOf(c.val)) {
 		return false
 	}
+	// NaN is ordered below all numbers for sorting, but a range query
+	// only matches NaN against NaN with an inclusive bound.
+	if vn, cn := isNaN(v), isNaN(c.val); vn || cn {
+		return vn && cn && (c.op == opGte || c.op == opLte)
+	}
 	r := bsonx.Compare(v, c.val)
 	switch c.op {
 	case opGt:
@@ -611,4 +616,16 @@ func IDEquality(filter bson.Raw) (bson.RawValue, bool) {
 		return bson.RawValue{}, false
 	}
 	return v, true
+}
+
+func isNaN(v bson.RawValue) bool {
+	switch v.Type {
+	case bson.TypeDouble:
+		f := v.Double()
+		return f != f
+	case bson.TypeDecimal128:
+		s := v.Decimal128().String()
+		return s == "NaN" || s == "-NaN"
+	}
+	return false
 }

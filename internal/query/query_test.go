@@ -1,0 +1,194 @@
+package query
+
+import (
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/secantusdb/secantus/internal/mongoerr"
+)
+
+func ej(t testing.TB, s string) bson.Raw {
+	t.Helper()
+	var d bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+	return d
+}
+
+// Cases follow the manual's query operator pages
+// (https://www.mongodb.com/docs/manual/reference/operator/query/).
+var matchCases = []struct {
+	doc, filter string
+	want        bool
+}{
+	{`{"a": 1}`, `{}`, true},
+	{`{"a": 1}`, `{"a": 1}`, true},
+	{`{"a": 1}`, `{"a": 1.0}`, true},
+	{`{"a": 1}`, `{"a": {"$numberLong": "1"}}`, true},
+	{`{"a": 1}`, `{"a": "1"}`, false},
+	{`{"a": [1, 2]}`, `{"a": 2}`, true},
+	{`{"a": [1, 2]}`, `{"a": [1, 2]}`, true},
+	{`{"a": [1, 2]}`, `{"a": [2, 1]}`, false},
+	{`{"a": [[1, 2]]}`, `{"a": [1, 2]}`, true},
+	{`{"a": {"b": 1, "c": 2}}`, `{"a": {"b": 1, "c": 2}}`, true},
+	{`{"a": {"b": 1, "c": 2}}`, `{"a": {"c": 2, "b": 1}}`, false},
+	{`{"a": {"b": 1}}`, `{"a.b": 1}`, true},
+	{`{"a": [{"b": 1}, {"b": 2}]}`, `{"a.b": 2}`, true},
+	{`{"a": [{"b": 1}, {"b": 2}]}`, `{"a.1.b": 2}`, true},
+	{`{"a": [{"b": 1}, {"b": 2}]}`, `{"a.0.b": 2}`, false},
+	{`{"a": [[{"b": 1}]]}`, `{"a.b": 1}`, false},
+	{`{"b": 1}`, `{"a": null}`, true},
+	{`{"a": null}`, `{"a": null}`, true},
+	{`{"a": 1}`, `{"a": null}`, false},
+	{`{"a": [1, null]}`, `{"a": null}`, true},
+	{`{"a": 5}`, `{"a": {"$gt": 3, "$lt": 6}}`, true},
+	{`{"a": 5}`, `{"a": {"$gt": 5}}`, false},
+	{`{"a": 5}`, `{"a": {"$gte": 5}}`, true},
+	{`{"a": "x"}`, `{"a": {"$gt": 3}}`, false},
+	{`{"a": "x"}`, `{"a": {"$lt": {"$maxKey": 1}}}`, true},
+	{`{"a": [1, 10]}`, `{"a": {"$gt": 5, "$lt": 2}}`, true},
+	{`{"a": {"$numberDouble": "NaN"}}`, `{"a": {"$lt": 0}}`, false},
+	{`{"a": {"$numberLong": "9007199254740993"}}`, `{"a": {"$gt": 9007199254740992.0}}`, true},
+	{`{"a": 1}`, `{"a": {"$ne": 2}}`, true},
+	{`{"a": [1, 2]}`, `{"a": {"$ne": 2}}`, false},
+	{`{"b": 1}`, `{"a": {"$ne": null}}`, false},
+	{`{"a": 2}`, `{"a": {"$in": [1, 2]}}`, true},
+	{`{"b": 2}`, `{"a": {"$in": [null]}}`, true},
+	{`{"a": 3}`, `{"a": {"$nin": [1, 2]}}`, true},
+	{`{"a": [3, 1]}`, `{"a": {"$nin": [1, 2]}}`, false},
+	{`{"a": "abc"}`, `{"a": {"$in": [{"$regularExpression": {"pattern": "^a", "options": ""}}]}}`, true},
+	{`{"a": 1}`, `{"a": {"$exists": true}}`, true},
+	{`{"a": null}`, `{"a": {"$exists": false}}`, false},
+	{`{"b": 1}`, `{"a": {"$exists": false}}`, true},
+	{`{"a": 1, "b": 2}`, `{"$and": [{"a": 1}, {"b": 2}]}`, true},
+	{`{"a": 1, "b": 2}`, `{"$or": [{"a": 2}, {"b": 2}]}`, true},
+	{`{"a": 1, "b": 2}`, `{"$nor": [{"a": 2}, {"b": 3}]}`, true},
+	{`{"a": 5}`, `{"a": {"$not": {"$gt": 6}}}`, true},
+	{`{"a": "Hello"}`, `{"a": {"$regex": "^hel", "$options": "i"}}`, true},
+	{`{"a": "Hello"}`, `{"a": {"$regularExpression": {"pattern": "^hel", "options": ""}}}`, false},
+	{`{"a": ["x", "yes"]}`, `{"a": {"$regex": "^y"}}`, true},
+	{`{"a": "abc"}`, `{"a": {"$not": {"$regularExpression": {"pattern": "^a", "options": ""}}}}`, false},
+	{`{"a": [1, 2, 3]}`, `{"a": {"$size": 3}}`, true},
+	{`{"a": 3}`, `{"a": {"$size": 1}}`, false},
+	{`{"a": 1}`, `{"$comment": "x", "a": 1}`, true},
+}
+
+func TestMatch(t *testing.T) {
+	for _, tc := range matchCases {
+		f, err := ParseFilter(ej(t, tc.filter))
+		if err != nil {
+			t.Errorf("%s: %v", tc.filter, err)
+			continue
+		}
+		if got := f.Matches(ej(t, tc.doc)); got != tc.want {
+			t.Errorf("%s matches %s = %v, want %v", tc.filter, tc.doc, got, tc.want)
+		}
+	}
+}
+
+func TestFilterErrors(t *testing.T) {
+	for _, tc := range []struct {
+		filter string
+		code   mongoerr.Code
+		msg    string
+	}{
+		{`{"a": {"$foo": 1}}`, mongoerr.BadValue, "unknown operator: $foo"},
+		{`{"$foo": 1}`, mongoerr.BadValue, "unknown top level operator: $foo"},
+		{`{"$and": []}`, mongoerr.BadValue, "$and/$or/$nor must be a nonempty array"},
+		{`{"a": {"$in": 1}}`, mongoerr.BadValue, "$in needs an array"},
+		{`{"a": {"$not": 1}}`, mongoerr.BadValue, "$not needs a regex or a document"},
+		{`{"a": {"$regex": "a", "$options": "q"}}`, mongoerr.BadValue, "invalid flag in regex options: q"},
+		{`{"$where": "1"}`, mongoerr.NotImplemented, ""},
+	} {
+		_, err := ParseFilter(ej(t, tc.filter))
+		me := mongoerr.As(err)
+		if me == nil || me.Code != tc.code || (tc.msg != "" && me.Message != tc.msg) {
+			t.Errorf("%s: got %v, want %d %q", tc.filter, err, tc.code, tc.msg)
+		}
+	}
+}
+
+func TestProjection(t *testing.T) {
+	doc := `{"_id": 1, "a": 1, "b": {"c": 2, "d": 3}, "e": [{"f": 1, "g": 2}, 5]}`
+	for _, tc := range []struct {
+		proj, want string
+	}{
+		{`{"a": 1}`, `{"_id": 1, "a": 1}`},
+		{`{"a": 1, "_id": 0}`, `{"a": 1}`},
+		{`{"b.c": 1}`, `{"_id": 1, "b": {"c": 2}}`},
+		{`{"b": {"d": 1}}`, `{"_id": 1, "b": {"d": 3}}`},
+		{`{"e.f": 1}`, `{"_id": 1, "e": [{"f": 1}]}`},
+		{`{"a": 0}`, `{"_id": 1, "b": {"c": 2, "d": 3}, "e": [{"f": 1, "g": 2}, 5]}`},
+		{`{"b.c": 0, "e.g": 0}`, `{"_id": 1, "a": 1, "b": {"d": 3}, "e": [{"f": 1}, 5]}`},
+		{`{"_id": 0}`, `{"a": 1, "b": {"c": 2, "d": 3}, "e": [{"f": 1, "g": 2}, 5]}`},
+		{`{"a": 1, "x": "lit"}`, `{"_id": 1, "a": 1, "x": "lit"}`},
+	} {
+		p, err := ParseProjection(ej(t, tc.proj))
+		if err != nil {
+			t.Errorf("%s: %v", tc.proj, err)
+			continue
+		}
+		got, err := p.Apply(ej(t, doc))
+		if err != nil || got.String() != ej(t, tc.want).String() {
+			t.Errorf("%s: got %s, want %s (%v)", tc.proj, got, ej(t, tc.want), err)
+		}
+	}
+	for _, tc := range []struct {
+		proj string
+		code mongoerr.Code
+	}{
+		{`{"a": 1, "b": 0}`, 31254},
+		{`{"a": 0, "b": 1}`, 31253},
+		{`{"a": 1, "a.b": 1}`, 31250},
+	} {
+		_, err := ParseProjection(ej(t, tc.proj))
+		if me := mongoerr.As(err); me == nil || me.Code != tc.code {
+			t.Errorf("%s: got %v, want code %d", tc.proj, err, tc.code)
+		}
+	}
+}
+
+func TestSort(t *testing.T) {
+	s, err := ParseSort(ej(t, `{"a": 1, "b": -1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := []string{`{"a": 1, "b": 1}`, `{"a": 1, "b": 2}`, `{"b": 5}`, `{"a": "x"}`, `{"a": [0, 9]}`}
+	// missing a sorts as null (first); [0, 9] sorts by 0 ascending.
+	want := []int{2, 4, 1, 0, 3}
+	order := []int{0, 1, 2, 3, 4}
+	for i := 0; i < len(order); i++ {
+		for j := i + 1; j < len(order); j++ {
+			if s.Compare(ej(t, docs[order[j]]), ej(t, docs[order[i]])) < 0 {
+				order[i], order[j] = order[j], order[i]
+			}
+		}
+	}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("order %v, want %v", order, want)
+		}
+	}
+	if _, err := ParseSort(ej(t, `{"a": 2}`)); err == nil {
+		t.Fatal("sort value 2 accepted")
+	}
+}
+
+func FuzzParseFilter(f *testing.F) {
+	for _, tc := range matchCases {
+		d, _ := bson.Marshal(ej(f, tc.filter))
+		f.Add(d, []byte(ej(f, tc.doc)))
+	}
+	f.Fuzz(func(t *testing.T, filter, doc []byte) {
+		if bson.Raw(filter).Validate() != nil || bson.Raw(doc).Validate() != nil {
+			return
+		}
+		fl, err := ParseFilter(filter)
+		if err != nil {
+			return
+		}
+		fl.Matches(doc)
+	})
+}

@@ -1,0 +1,112 @@
+package update
+
+import (
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/secantusdb/secantus/internal/mongoerr"
+)
+
+func ej(t testing.TB, s string) bson.Raw {
+	t.Helper()
+	var d bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(s), true, &d); err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+	return d
+}
+
+// Cases follow the manual's update operator pages
+// (https://www.mongodb.com/docs/manual/reference/operator/update/).
+func TestApply(t *testing.T) {
+	for _, tc := range []struct {
+		doc, upd, want string
+		changed        bool
+	}{
+		{`{"_id": 1, "a": 1}`, `{"$set": {"a": 2}}`, `{"_id": 1, "a": 2}`, true},
+		{`{"_id": 1, "a": 1}`, `{"$set": {"a": 1}}`, `{"_id": 1, "a": 1}`, false},
+		{`{"_id": 1}`, `{"$set": {"b": 1, "a": 1}}`, `{"_id": 1, "a": 1, "b": 1}`, true},
+		{`{"_id": 1, "z": 0}`, `{"$set": {"x.y.z": 1}}`, `{"_id": 1, "z": 0, "x": {"y": {"z": 1}}}`, true},
+		{`{"_id": 1, "a": [1]}`, `{"$set": {"a.3": 4}}`, `{"_id": 1, "a": [1, null, null, 4]}`, true},
+		{`{"_id": 1, "a": 1, "b": 2}`, `{"$unset": {"a": ""}}`, `{"_id": 1, "b": 2}`, true},
+		{`{"_id": 1, "a": [1, 2]}`, `{"$unset": {"a.0": ""}}`, `{"_id": 1, "a": [null, 2]}`, true},
+		{`{"_id": 1}`, `{"$unset": {"a": ""}}`, `{"_id": 1}`, false},
+		{`{"_id": 1, "n": {"$numberInt": "1"}}`, `{"$inc": {"n": {"$numberInt": "2"}}}`, `{"_id": 1, "n": {"$numberInt": "3"}}`, true},
+		{`{"_id": 1, "n": {"$numberInt": "2147483647"}}`, `{"$inc": {"n": {"$numberInt": "1"}}}`, `{"_id": 1, "n": {"$numberLong": "2147483648"}}`, true},
+		{`{"_id": 1, "n": {"$numberInt": "1"}}`, `{"$inc": {"n": {"$numberDouble": "0.5"}}}`, `{"_id": 1, "n": {"$numberDouble": "1.5"}}`, true},
+		{`{"_id": 1}`, `{"$inc": {"n": {"$numberLong": "5"}}}`, `{"_id": 1, "n": {"$numberLong": "5"}}`, true},
+		{`{"_id": 1, "n": {"$numberInt": "3"}}`, `{"$mul": {"n": {"$numberInt": "2"}}}`, `{"_id": 1, "n": {"$numberInt": "6"}}`, true},
+		{`{"_id": 1, "n": {"$numberInt": "3"}}`, `{"$min": {"n": {"$numberInt": "2"}}}`, `{"_id": 1, "n": {"$numberInt": "2"}}`, true},
+		{`{"_id": 1, "n": {"$numberInt": "3"}}`, `{"$max": {"n": {"$numberInt": "2"}}}`, `{"_id": 1, "n": {"$numberInt": "3"}}`, false},
+		{`{"_id": 1, "a": 1, "b": 2}`, `{"$rename": {"a": "c"}}`, `{"_id": 1, "b": 2, "c": 1}`, true},
+		{`{"_id": 1, "a": 1}`, `{"x": 1}`, `{"_id": 1, "x": 1}`, true},
+	} {
+		u, err := Parse(ej(t, tc.upd), Options{})
+		if err != nil {
+			t.Errorf("%s: %v", tc.upd, err)
+			continue
+		}
+		got, changed, err := u.Apply(ej(t, tc.doc), false)
+		if err != nil {
+			t.Errorf("%s on %s: %v", tc.upd, tc.doc, err)
+			continue
+		}
+		if got.String() != ej(t, tc.want).String() || changed != tc.changed {
+			t.Errorf("%s on %s = %s (changed %v), want %s (changed %v)", tc.upd, tc.doc, got, changed, ej(t, tc.want), tc.changed)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		doc, upd string
+		code     mongoerr.Code
+	}{
+		{`{"_id": 1}`, `{"$foo": {"a": 1}}`, mongoerr.FailedToParse},
+		{`{"_id": 1}`, `{"$set": {}}`, mongoerr.FailedToParse},
+		{`{"_id": 1}`, `{"$set": {"a": 1}, "$inc": {"a": 1}}`, mongoerr.ConflictingUpdateOperators},
+		{`{"_id": 1}`, `{"$set": {"a": 1, "a.b": 1}}`, mongoerr.ConflictingUpdateOperators},
+		{`{"_id": 1}`, `{"$set": {"_id": 2}}`, mongoerr.ImmutableField},
+		{`{"_id": 1}`, `{"_id": 2, "x": 1}`, mongoerr.ImmutableField},
+		{`{"_id": 1, "a": "s"}`, `{"$inc": {"a": 1}}`, mongoerr.TypeMismatch},
+		{`{"_id": 1}`, `{"$inc": {"a": "x"}}`, mongoerr.TypeMismatch},
+		{`{"_id": 1, "a": 1}`, `{"$set": {"a.b": 1}}`, mongoerr.PathNotViable},
+	} {
+		u, err := Parse(ej(t, tc.upd), Options{})
+		if err == nil {
+			_, _, err = u.Apply(ej(t, tc.doc), false)
+		}
+		if me := mongoerr.As(err); me == nil || me.Code != tc.code {
+			t.Errorf("%s on %s: got %v, want code %d", tc.upd, tc.doc, err, tc.code)
+		}
+	}
+}
+
+func TestUpsertSeed(t *testing.T) {
+	for _, tc := range []struct{ filter, want string }{
+		{`{"a": 1, "b": {"$gt": 1}}`, `{"a": 1}`},
+		{`{"a.b": 1, "_id": 5}`, `{"a": {"b": 1}, "_id": 5}`},
+		{`{"$and": [{"a": 1}, {"c": {"$eq": 2}}]}`, `{"a": 1, "c": 2}`},
+	} {
+		got, err := UpsertSeed(ej(t, tc.filter))
+		if err != nil || got.String() != ej(t, tc.want).String() {
+			t.Errorf("%s: got %s %v, want %s", tc.filter, got, err, ej(t, tc.want))
+		}
+	}
+}
+
+func FuzzApply(f *testing.F) {
+	f.Add([]byte(ej(f, `{"$set": {"a.b": 1}}`)), []byte(ej(f, `{"_id": 1, "a": {"c": 1}}`)))
+	f.Add([]byte(ej(f, `{"$inc": {"n": 1}}`)), []byte(ej(f, `{"_id": 1, "n": 1}`)))
+	f.Fuzz(func(t *testing.T, upd, doc []byte) {
+		if bson.Raw(upd).Validate() != nil || bson.Raw(doc).Validate() != nil {
+			return
+		}
+		u, err := Parse(upd, Options{})
+		if err != nil {
+			return
+		}
+		u.Apply(doc, false)
+	})
+}
