@@ -10,6 +10,20 @@ type Code int32
 
 // Error codes, as mongod numbers and names them.
 const (
+	Location28818                            Code = 28818
+	Location15981                            Code = 15981
+	Location28811                            Code = 28811
+	Location15955                            Code = 15955
+	Location40238                            Code = 40238
+	Location40234                            Code = 40234
+	Location15947                            Code = 15947
+	Location40324                            Code = 40324
+	Location40156                            Code = 40156
+	Location51272                            Code = 51272
+	Location15969                            Code = 15969
+	Location15958                            Code = 15958
+	Location15973                            Code = 15973
+	Location15959                            Code = 15959
 	ClientMetadataCannotBeMutated            Code = 186
 	Location15974                            Code = 15974
 	ChecksumMismatch                         Code = 40568
@@ -95,6 +109,20 @@ const (
 )
 
 var codeNames = map[Code]string{
+	Location28818:                            "Location28818",
+	Location15981:                            "Location15981",
+	Location28811:                            "Location28811",
+	Location15955:                            "Location15955",
+	Location40238:                            "Location40238",
+	Location40234:                            "Location40234",
+	Location15947:                            "Location15947",
+	Location40324:                            "Location40324",
+	Location40156:                            "Location40156",
+	Location51272:                            "Location51272",
+	Location15969:                            "Location15969",
+	Location15958:                            "Location15958",
+	Location15973:                            "Location15973",
+	Location15959:                            "Location15959",
 	ClientMetadataCannotBeMutated:            "ClientMetadataCannotBeMutated",
 	Location15974:                            "Location15974",
 	ChecksumMismatch:                         "Location40568",

@@ -1,0 +1,86 @@
+package commands
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+
+	"github.com/secantusdb/secantus/internal/cursor"
+	"github.com/secantusdb/secantus/internal/exec"
+	"github.com/secantusdb/secantus/internal/mongoerr"
+	"github.com/secantusdb/secantus/internal/pipeline"
+)
+
+func init() {
+	register(&Command{Name: "aggregate", Handler: aggregateCmd, Help: "run an aggregation pipeline"})
+}
+
+func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, "pipeline", "explain", "allowDiskUse", "cursor", "bypassDocumentValidation",
+		"collation", "hint", "let", "collectionUUID", "isMapReduceCommand"); err != nil {
+		return err
+	}
+	if _, ok := req.Command().StringValueOK(); !ok {
+		return mongoerr.New(mongoerr.NotImplemented, "database-level aggregation ({aggregate: 1}) is not supported by SecantusDB yet")
+	}
+	name, err := collectionArg(req)
+	if err != nil {
+		return err
+	}
+	v, err := req.Body.LookupErr("pipeline")
+	if err != nil {
+		return mongoerr.New(mongoerr.Location40414, "BSON field 'aggregate.pipeline' is missing but a required field")
+	}
+	arr, ok := v.ArrayOK()
+	if !ok {
+		return typeMismatch("aggregate.pipeline", "array", v)
+	}
+	vals, _ := arr.Values()
+	stages := make([]bson.Raw, 0, len(vals))
+	for _, sv := range vals {
+		d, ok := sv.DocumentOK()
+		if !ok {
+			return mongoerr.New(mongoerr.TypeMismatch, "Each element of the 'pipeline' array must be an object")
+		}
+		stages = append(stages, d)
+	}
+	if explain, err := boolArg(req, "explain"); err != nil {
+		return err
+	} else if explain {
+		return rejectUnsupported(req, "explain")
+	}
+	if req.Arg("let").Type != 0 {
+		return rejectUnsupported(req, "let")
+	}
+	if err := checkCollation("aggregate.collation", req.Arg("collation")); err != nil {
+		return err
+	}
+	if req.Arg("cursor").Type == 0 {
+		return mongoerr.New(mongoerr.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument")
+	}
+	batchSize, err := cursorBatchSize(req)
+	if err != nil {
+		return err
+	}
+	allowDiskUse, err := boolArg(req, "allowDiskUse")
+	if err != nil {
+		return err
+	}
+	p, err := pipeline.Parse(stages)
+	if err != nil {
+		return err
+	}
+	tx, coll := s.readTxn(req.DB, name)
+	if err := checkHint(coll, req.Arg("hint")); err != nil {
+		tx.Rollback()
+		return err
+	}
+	src := exec.BuildFind(tx, coll, exec.FindSpec{Filter: p.Filter, RawFilter: p.RawFilter})
+	st := p.Build(src, s.Params.SortMemoryLimit(), allowDiskUse)
+	c := cursor.New(req.DB+"."+name, st)
+	c.Session = sessionKey(req)
+	c.Comment = req.Arg("comment")
+	s.Stats.Command.Add(0)
+	return s.firstBatch(ctx, c, batchSize, false, reply)
+}
