@@ -70,6 +70,9 @@ func helloCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Doc
 			case <-s.ShuttingDown:
 			}
 			t.Stop()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if req.ExhaustAllowed {
 				req.Exhaust = true
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -31,7 +32,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, id int64) *conn {
-	c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 32*1024)}
+	c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 16*1024)}
 	c.state = &commands.Conn{
 		ID:     id,
 		Remote: nc.RemoteAddr().String(),
@@ -122,7 +123,12 @@ func (c *conn) handleMsg(ctx context.Context, msg *wire.Message, compressor uint
 	responseTo := msg.Header.RequestID
 	for {
 		if reply == nil {
-			reply, err = c.srv.svc.Run(ctx, req)
+			runCtx, stop := ctx, func() {}
+			if isAwaitableHello(req) {
+				runCtx, stop = c.watchPeer(ctx)
+			}
+			reply, err = c.srv.svc.Run(runCtx, req)
+			stop()
 			if commands.IsConnectionClosed(err) || err != nil {
 				return false
 			}
@@ -214,4 +220,38 @@ func (c *conn) write(frame []byte, compressor uint8) error {
 		c.cbuf = nil
 	}
 	return err
+}
+
+// isAwaitableHello reports a hello that may wait (maxAwaitTimeMS) for a
+// topology change.
+func isAwaitableHello(req *commands.Request) bool {
+	switch req.Name {
+	case "hello", "isMaster", "ismaster":
+		return req.Body.Lookup("topologyVersion").Type != 0
+	}
+	return false
+}
+
+// watchPeer returns a context cancelled if the client closes the
+// connection while a command waits (an awaitable hello sits for up to
+// maxAwaitTimeMS with nothing to read). stop ends the watch and leaves
+// any bytes that arrived buffered for the next read.
+func (c *conn) watchPeer(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := c.br.Peek(1); err != nil {
+			var ne net.Error
+			if !(errors.As(err, &ne) && ne.Timeout()) {
+				cancel()
+			}
+		}
+	}()
+	return ctx, func() {
+		c.nc.SetReadDeadline(time.Now())
+		<-done
+		c.nc.SetReadDeadline(time.Time{})
+		cancel()
+	}
 }
