@@ -132,7 +132,24 @@ func (c *Catalog) createLocked(db, name string, opts CreateOptions, mustNotExist
 	}
 	coll.uuid[6] = coll.uuid[6]&0x0f | 0x40
 	coll.uuid[8] = coll.uuid[8]&0x3f | 0x80
-	coll.indexes = []*Index{newIndex(1, bson.Raw(bsoncore.NewDocumentBuilder().AppendInt32("_id", 1).Build()), "_id_", true)}
+	idKey := bson.Raw(bsoncore.NewDocumentBuilder().AppendInt32("_id", 1).Build())
+	if ci, ok := opts.Raw.Lookup("clusteredIndex").DocumentOK(); ok {
+		// A clustered collection is ordered by _id: its _id index is the
+		// collection's order, reported with clustered: true.
+		name, _ := ci.Lookup("name").StringValueOK()
+		if name == "" {
+			name = "_id_"
+		}
+		spec := bsoncore.NewDocumentBuilder().AppendInt32("v", 2).AppendDocument("key", idKey).
+			AppendString("name", name).AppendBoolean("unique", true).AppendBoolean("clustered", true).Build()
+		ix, err := indexFromSpec(1, bson.Raw(spec))
+		if err != nil {
+			return nil, err
+		}
+		coll.indexes = []*Index{ix}
+	} else {
+		coll.indexes = []*Index{newIndex(1, idKey, "_id_", true)}
+	}
 	coll.nextIndexID = 2
 	if err := c.persist(coll); err != nil {
 		return nil, err
@@ -189,6 +206,23 @@ func (c *Catalog) DropDatabase(db string) ([]string, error) {
 		dropped = append(dropped, coll.name)
 	}
 	return dropped, nil
+}
+
+// SetOptions replaces the stored options of db.name (collMod).
+func (c *Catalog) SetOptions(db, name string, opts bson.Raw) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	coll := c.colls[db+"."+name]
+	if coll == nil {
+		return mongoerr.Newf(mongoerr.NamespaceNotFound, "ns does not exist: %s.%s", db, name)
+	}
+	old := coll.options
+	coll.options = opts
+	if err := c.persist(coll); err != nil {
+		coll.options = old
+		return err
+	}
+	return nil
 }
 
 // Rename moves collection from to to, dropping an existing target when

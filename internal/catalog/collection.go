@@ -187,9 +187,17 @@ func (c *Collection) FindID(tx storage.Txn, id bson.RawValue) (Record, bool, err
 	return Record{ID: rid, Doc: doc}, true, nil
 }
 
+// Clustered reports whether the collection is clustered by _id.
+func (c *Collection) Clustered() bool { return c.indexes[0].clustered }
+
 // Scan iterates the documents in natural order (reverse when reverse is
-// set) as tx sees them.
+// set) as tx sees them: record id order, or _id order for a clustered
+// collection.
 func (c *Collection) Scan(tx storage.Txn, reverse bool) *RecordIterator {
+	if c.Clustered() {
+		p := indexPrefix(c.id, c.indexes[0].id)
+		return &RecordIterator{it: tx.NewIter(p, prefixEnd(p)), reverse: reverse, tx: tx, coll: c}
+	}
 	lo, hi := recordRange(c.id)
 	return &RecordIterator{it: tx.NewIter(lo, hi), reverse: reverse}
 }
@@ -199,6 +207,10 @@ type RecordIterator struct {
 	it      storage.Iterator
 	reverse bool
 	started bool
+	// For a clustered collection the iterator walks the _id index and
+	// reads each record through tx.
+	tx   storage.Txn
+	coll *Collection
 }
 
 // Next returns the next record; ok is false at the end.
@@ -216,6 +228,17 @@ func (r *RecordIterator) Next() (rec Record, ok bool) {
 	r.started = true
 	if !ok {
 		return Record{}, false
+	}
+	if r.coll != nil {
+		rid, err := keystring.DecodeRecordID(r.it.Value())
+		if err != nil {
+			return Record{}, false
+		}
+		doc, err := r.coll.Get(r.tx, rid)
+		if err != nil {
+			return Record{}, false
+		}
+		return Record{ID: rid, Doc: doc}, true
 	}
 	return Record{ID: RecordIDFromKey(r.it.Key()), Doc: bson.Raw(r.it.Value())}, true
 }

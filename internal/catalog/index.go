@@ -20,8 +20,10 @@ type Index struct {
 	// Spec is the full document listIndexes reports: {v, key, name, ...}.
 	Spec bson.Raw
 
-	fields []string
-	desc   []bool
+	fields    []string
+	desc      []bool
+	isID      bool
+	clustered bool
 }
 
 func newIndex(id uint32, key bson.Raw, name string, isID bool) *Index {
@@ -51,14 +53,19 @@ func indexFromSpec(id uint32, spec bson.Raw) (*Index, error) {
 		n, _ := e.Value().AsFloat64OK()
 		ix.desc = append(ix.desc, n < 0)
 	}
-	if ix.Name == "_id_" {
-		ix.Unique = true
+	clustered, _ := spec.Lookup("clustered").BooleanOK()
+	if ix.Name == "_id_" || clustered {
+		ix.Unique, ix.isID, ix.clustered = true, true, clustered
 	}
 	return ix, nil
 }
 
-// IsID reports whether ix is the _id index.
-func (ix *Index) IsID() bool { return ix.Name == "_id_" }
+// IsID reports whether ix is the _id index (which a clustered
+// collection may have named otherwise).
+func (ix *Index) IsID() bool { return ix.isID }
+
+// Clustered reports whether ix is a clustered collection's _id index.
+func (ix *Index) Clustered() bool { return ix.clustered }
 
 // values extracts ix's key values from doc: the value at each key path,
 // null where the path is missing.

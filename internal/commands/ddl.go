@@ -27,7 +27,7 @@ func init() {
 
 // createOptionsSupported are the create options SecantusDB implements.
 // Other options mongod knows are rejected until they are implemented.
-var createOptionsSupported = map[string]bool{}
+var createOptionsSupported = map[string]bool{"clusteredIndex": true, "changeStreamPreAndPostImages": true}
 
 var createOptionsKnown = []string{"capped", "size", "max", "autoIndexId", "validator", "validationLevel",
 	"validationAction", "indexOptionDefaults", "viewOn", "pipeline", "collation", "storageEngine",
@@ -60,6 +60,17 @@ func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 				return err
 			}
 			continue
+		case "clusteredIndex":
+			ci, err := clusteredIndexOption(e.Value())
+			if err != nil {
+				return err
+			}
+			opts.AppendDocument(k, ci)
+			continue
+		case "changeStreamPreAndPostImages":
+			if err := checkPreAndPostImages("create", e.Value()); err != nil {
+				return err
+			}
 		}
 		if !createOptionsSupported[k] {
 			return rejectUnsupported(req, k)
@@ -247,8 +258,10 @@ func listCollectionsCmd(ctx context.Context, s *Service, req *Request, reply *bs
 			b.AppendDocument("options", opts).
 				AppendDocument("info", bsoncore.NewDocumentBuilder().
 					AppendBoolean("readOnly", false).
-					AppendBinary("uuid", uuid.Subtype, uuid.Data).Build()).
-				AppendDocument("idIndex", c.Indexes()[0].Spec)
+					AppendBinary("uuid", uuid.Subtype, uuid.Data).Build())
+			if !c.Clustered() {
+				b.AppendDocument("idIndex", c.Indexes()[0].Spec)
+			}
 		}
 		doc := bson.Raw(b.Build())
 		if filter.Matches(doc) {
@@ -362,4 +375,128 @@ func renameCollectionCmd(ctx context.Context, s *Service, req *Request, reply *b
 	}
 	s.Cursors.KillNamespace(from)
 	return nil
+}
+
+// clusteredIndexOption validates create's clusteredIndex and returns it
+// as listCollections reports it (with v).
+func clusteredIndexOption(v bson.RawValue) (bson.Raw, error) {
+	d, ok := v.DocumentOK()
+	if !ok {
+		return nil, typeMismatch("create.clusteredIndex", "object", v)
+	}
+	b := bsoncore.NewDocumentBuilder()
+	var key bson.Raw
+	unique := false
+	elems, _ := d.Elements()
+	for _, e := range elems {
+		switch e.Key() {
+		case "key":
+			key, _ = e.Value().DocumentOK()
+			b.AppendDocument("key", key)
+		case "unique":
+			unique, _ = e.Value().BooleanOK()
+			b.AppendBoolean("unique", unique)
+		case "name":
+			name, ok := e.Value().StringValueOK()
+			if !ok {
+				return nil, typeMismatch("create.clusteredIndex.name", "string", e.Value())
+			}
+			b.AppendString("name", name)
+		case "v":
+			n, ok := asInt64(e.Value())
+			if !ok || n != 2 {
+				return nil, mongoerr.New(mongoerr.InvalidIndexSpecificationOption, "clusteredIndex v must be 2")
+			}
+		default:
+			return nil, mongoerr.Newf(mongoerr.UnrecognizedCommandField, "BSON field 'create.clusteredIndex.%s' is an unknown field.", e.Key())
+		}
+	}
+	if key == nil || !unique {
+		return nil, mongoerr.New(mongoerr.InvalidIndexSpecificationOption, "The clusteredIndex option requires a key and unique: true")
+	}
+	if ke, _ := key.Elements(); len(ke) != 1 || ke[0].Key() != "_id" || ke[0].Value().AsInt64() != 1 {
+		return nil, mongoerr.New(mongoerr.InvalidIndexSpecificationOption, "The clusteredIndex option is only supported for key: {_id: 1}")
+	}
+	b.AppendInt32("v", 2)
+	return bson.Raw(b.Build()), nil
+}
+
+// checkPreAndPostImages validates {changeStreamPreAndPostImages: {enabled}}.
+// The setting is stored with the collection; change streams will read it.
+func checkPreAndPostImages(cmd string, v bson.RawValue) error {
+	d, ok := v.DocumentOK()
+	if !ok {
+		return typeMismatch(cmd+".changeStreamPreAndPostImages", "object", v)
+	}
+	elems, _ := d.Elements()
+	seen := false
+	for _, e := range elems {
+		if e.Key() != "enabled" {
+			return mongoerr.Newf(mongoerr.UnrecognizedCommandField, "BSON field '%s.changeStreamPreAndPostImages.%s' is an unknown field.", cmd, e.Key())
+		}
+		if _, ok := e.Value().BooleanOK(); !ok {
+			return typeMismatch(cmd+".changeStreamPreAndPostImages.enabled", "bool", e.Value())
+		}
+		seen = true
+	}
+	if !seen {
+		return mongoerr.Newf(mongoerr.Location40414, "BSON field '%s.changeStreamPreAndPostImages.enabled' is missing but a required field", cmd)
+	}
+	return nil
+}
+
+func init() {
+	register(&Command{Name: "collMod", Handler: collModCmd, Help: "change a collection's options"})
+}
+
+// collModCmd changes collection options. Only the options SecantusDB
+// implements are accepted; the others collMod knows are refused.
+func collModCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	if err := checkFields(req, "changeStreamPreAndPostImages", "validator", "validationLevel", "validationAction",
+		"index", "viewOn", "pipeline", "expireAfterSeconds", "timeseries", "dryRun", "cappedSize", "cappedMax",
+		"recordPreImages", "collectionUUID", "timeseriesBucketsMayHaveMixedSchemaData"); err != nil {
+		return err
+	}
+	name, err := collectionArg(req)
+	if err != nil {
+		return err
+	}
+	s.Catalog.RLock()
+	coll := s.Catalog.Lookup(req.DB, name)
+	var old bson.Raw
+	if coll != nil {
+		old = coll.Options()
+	}
+	s.Catalog.RUnlock()
+	if coll == nil {
+		return mongoerr.Newf(mongoerr.NamespaceNotFound, "ns does not exist: %s.%s", req.DB, name)
+	}
+	updates := map[string]bson.RawValue{}
+	elems, _ := req.Body.Elements()
+	for i, e := range elems {
+		if i == 0 || genericArgs[e.Key()] {
+			continue
+		}
+		if e.Key() != "changeStreamPreAndPostImages" {
+			return rejectUnsupported(req, e.Key())
+		}
+		if err := checkPreAndPostImages("collMod", e.Value()); err != nil {
+			return err
+		}
+		updates[e.Key()] = e.Value()
+	}
+	b := bsoncore.NewDocumentBuilder()
+	oldElems, _ := old.Elements()
+	for _, e := range oldElems {
+		if v, ok := updates[e.Key()]; ok {
+			b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+			delete(updates, e.Key())
+			continue
+		}
+		b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(e.Value().Type), Data: e.Value().Value})
+	}
+	for k, v := range updates {
+		b.AppendValue(k, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+	}
+	return s.Catalog.SetOptions(req.DB, name, bson.Raw(b.Build()))
 }

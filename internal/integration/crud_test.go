@@ -372,3 +372,35 @@ func TestCollectionCommands(t *testing.T) {
 		t.Fatalf("unknown command: %v", ce)
 	}
 }
+
+func TestClusteredCollectionAndCollMod(t *testing.T) {
+	t.Parallel()
+	_, db := connect(t)
+	run(t, db, bson.D{{Key: "create", Value: "cl"}, {Key: "clusteredIndex", Value: bson.D{{Key: "key", Value: bson.D{{Key: "_id", Value: 1}}}, {Key: "unique", Value: true}, {Key: "name", Value: "by id"}}}})
+	c := db.Collection("cl")
+	for _, id := range []int{5, 1, 3} {
+		if _, err := c.InsertOne(ctx(t), bson.D{{Key: "_id", Value: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := docsOf(t)(c.Find(ctx(t), bson.D{}))
+	if fmt.Sprint(got) != fmt.Sprint([]bson.M{{"_id": int32(1)}, {"_id": int32(3)}, {"_id": int32(5)}}) {
+		t.Fatalf("clustered natural order: %v", got)
+	}
+	specs, err := c.Indexes().ListSpecifications(ctx(t))
+	if err != nil || len(specs) != 1 || specs[0].Name != "by id" || specs[0].Clustered == nil || !*specs[0].Clustered {
+		t.Fatalf("listIndexes: %+v %v", specs, err)
+	}
+	if _, err := c.InsertOne(ctx(t), bson.D{{Key: "_id", Value: 3}}); err == nil {
+		t.Fatal("duplicate _id accepted in a clustered collection")
+	}
+	run(t, db, bson.D{{Key: "collMod", Value: "cl"}, {Key: "changeStreamPreAndPostImages", Value: bson.D{{Key: "enabled", Value: true}}}})
+	specsC, _ := db.ListCollectionSpecifications(ctx(t), bson.D{{Key: "name", Value: "cl"}})
+	if len(specsC) != 1 || specsC[0].Options.Lookup("changeStreamPreAndPostImages", "enabled").Boolean() != true {
+		t.Fatalf("options after collMod: %+v", specsC)
+	}
+	ce := cmdErr(t, db, bson.D{{Key: "collMod", Value: "nope"}, {Key: "changeStreamPreAndPostImages", Value: bson.D{{Key: "enabled", Value: true}}}})
+	if ce.Code != 26 {
+		t.Fatalf("collMod on a missing collection: %v", ce)
+	}
+}
