@@ -146,6 +146,8 @@ func prepareInsert(doc bson.Raw) (bson.Raw, error) {
 	if len(doc) > MaxBSONObjectSize {
 		return nil, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "object to insert too large. size in bytes: %d, max size: %d", len(doc), MaxBSONObjectSize)
 	}
+	// MongoDB 5.0+ stores $-prefixed and dotted field names (outside _id)
+	// as they are.
 	elems, err := doc.Elements()
 	if err != nil {
 		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
@@ -161,9 +163,6 @@ func prepareInsert(doc bson.Raw) (bson.Raw, error) {
 			if err := validateID(e.Value()); err != nil {
 				return nil, err
 			}
-		}
-		if len(k) > 0 && k[0] == '$' {
-			return nil, mongoerr.Newf(mongoerr.BadValue, "Document can't have $ prefixed field names: %s", k)
 		}
 	}
 	if idPos == 0 {

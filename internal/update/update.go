@@ -614,11 +614,16 @@ func toI(v any) int64 {
 	return 0
 }
 
+var emptyDoc = []byte{5, 0, 0, 0, 0}
+
 // UpsertSeed builds the document an upsert inserts before applying its
 // update: the equality conditions of the filter ({a: 1}, {"a.b": 1},
 // {a: {$eq: 1}}, inside $and), with dotted paths as nested documents.
 func UpsertSeed(filter bson.Raw) (bson.Raw, error) {
-	var d bson.D
+	d := bson.D{} // a nil bson.D would marshal as null
+	if len(filter) <= 5 {
+		return bson.Raw(emptyDoc), nil
+	}
 	if err := seed(&d, filter); err != nil {
 		return nil, err
 	}

@@ -88,6 +88,8 @@ func TestUpsertSeed(t *testing.T) {
 		{`{"a": 1, "b": {"$gt": 1}}`, `{"a": 1}`},
 		{`{"a.b": 1, "_id": 5}`, `{"a": {"b": 1}, "_id": 5}`},
 		{`{"$and": [{"a": 1}, {"c": {"$eq": 2}}]}`, `{"a": 1, "c": 2}`},
+		{`{}`, `{}`},
+		{`{"a": {"$gt": 1}}`, `{}`},
 	} {
 		got, err := UpsertSeed(ej(t, tc.filter))
 		if err != nil || got.String() != ej(t, tc.want).String() {
