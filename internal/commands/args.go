@@ -7,6 +7,7 @@ import (
 
 	"github.com/secantusdb/secantus/internal/catalog"
 	"github.com/secantusdb/secantus/internal/mongoerr"
+	"github.com/secantusdb/secantus/internal/query"
 )
 
 // checkFields rejects fields of the command document that are neither
@@ -171,3 +172,13 @@ func checkHint(coll *catalog.Collection, v bson.RawValue) error {
 }
 
 func parseDecimalFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+
+// filterArg reads and parses an optional filter document field.
+func filterArg(req *Request, field string) (bson.Raw, *query.Filter, error) {
+	raw, _, err := docArg(req, field)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := query.ParseFilter(raw)
+	return raw, f, err
+}

@@ -10,7 +10,6 @@ import (
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/exec"
 	"github.com/secantusdb/secantus/internal/mongoerr"
-	"github.com/secantusdb/secantus/internal/query"
 )
 
 func init() {
@@ -32,10 +31,7 @@ func countCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Doc
 		return err
 	}
 	var spec exec.FindSpec
-	if spec.RawFilter, _, err = docArg(req, "query"); err != nil {
-		return err
-	}
-	if spec.Filter, err = query.ParseFilter(spec.RawFilter); err != nil {
+	if spec.RawFilter, spec.Filter, err = filterArg(req, "query"); err != nil {
 		return err
 	}
 	skip, _, err := intArg(req, "skip")
@@ -106,10 +102,7 @@ func distinctCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.
 		return err
 	}
 	var spec exec.FindSpec
-	if spec.RawFilter, _, err = docArg(req, "query"); err != nil {
-		return err
-	}
-	if spec.Filter, err = query.ParseFilter(spec.RawFilter); err != nil {
+	if spec.RawFilter, spec.Filter, err = filterArg(req, "query"); err != nil {
 		return err
 	}
 	tx, coll := s.readTxn(req.DB, name)

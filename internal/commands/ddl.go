@@ -10,7 +10,6 @@ import (
 	"github.com/secantusdb/secantus/internal/catalog"
 	"github.com/secantusdb/secantus/internal/cursor"
 	"github.com/secantusdb/secantus/internal/mongoerr"
-	"github.com/secantusdb/secantus/internal/query"
 )
 
 func init() {
@@ -176,11 +175,7 @@ func listDatabasesCmd(ctx context.Context, s *Service, req *Request, reply *bson
 	if _, err := boolArg(req, "authorizedDatabases"); err != nil {
 		return err
 	}
-	filterDoc, _, err := docArg(req, "filter")
-	if err != nil {
-		return err
-	}
-	filter, err := query.ParseFilter(filterDoc)
+	_, filter, err := filterArg(req, "filter")
 	if err != nil {
 		return err
 	}
@@ -231,11 +226,7 @@ func listCollectionsCmd(ctx context.Context, s *Service, req *Request, reply *bs
 	if _, err := boolArg(req, "authorizedCollections"); err != nil {
 		return err
 	}
-	filterDoc, _, err := docArg(req, "filter")
-	if err != nil {
-		return err
-	}
-	filter, err := query.ParseFilter(filterDoc)
+	_, filter, err := filterArg(req, "filter")
 	if err != nil {
 		return err
 	}

@@ -40,14 +40,9 @@ func findCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Docu
 		return err
 	}
 	var spec exec.FindSpec
-	filter, _, err := docArg(req, "filter")
-	if err != nil {
+	if spec.RawFilter, spec.Filter, err = filterArg(req, "filter"); err != nil {
 		return err
 	}
-	if spec.Filter, err = query.ParseFilter(filter); err != nil {
-		return err
-	}
-	spec.RawFilter = filter
 	if sortDoc, ok, err := docArg(req, "sort"); err != nil {
 		return err
 	} else if ok && len(sortDoc) > 5 {

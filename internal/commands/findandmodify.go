@@ -31,10 +31,7 @@ func findAndModifyCmd(ctx context.Context, s *Service, req *Request, reply *bson
 		return err
 	}
 	st := &updateStatement{hint: req.Arg("hint")}
-	if st.rawFilter, _, err = docArg(req, "query"); err != nil {
-		return err
-	}
-	if st.filter, err = query.ParseFilter(st.rawFilter); err != nil {
+	if st.rawFilter, st.filter, err = filterArg(req, "query"); err != nil {
 		return err
 	}
 	if srt, ok, err := docArg(req, "sort"); err != nil {

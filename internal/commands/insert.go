@@ -28,21 +28,9 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	if err != nil {
 		return err
 	}
-	docs, present, err := req.Docs("documents")
+	docs, ordered, err := writeStatements(req, "documents")
 	if err != nil {
 		return err
-	}
-	if !present {
-		return mongoerr.New(mongoerr.Location40414, "BSON field 'insert.documents' is missing but a required field")
-	}
-	if err := checkBatchSize(len(docs)); err != nil {
-		return err
-	}
-	ordered := true
-	if v, err := req.Body.LookupErr("ordered"); err == nil {
-		if ordered, err = boolValue("insert.ordered", v); err != nil {
-			return err
-		}
 	}
 	durable := writeConcernJournaled(req)
 	var w writeResult

@@ -135,21 +135,9 @@ func updateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	if req.Arg("let").Type != 0 {
 		return rejectUnsupported(req, "let")
 	}
-	stmts, present, err := req.Docs("updates")
+	stmts, ordered, err := writeStatements(req, "updates")
 	if err != nil {
 		return err
-	}
-	if !present {
-		return mongoerr.New(mongoerr.Location40414, "BSON field 'update.updates' is missing but a required field")
-	}
-	if err := checkBatchSize(len(stmts)); err != nil {
-		return err
-	}
-	ordered := true
-	if v, err := req.Body.LookupErr("ordered"); err == nil {
-		if ordered, err = boolValue("update.ordered", v); err != nil {
-			return err
-		}
 	}
 	durable := writeConcernJournaled(req)
 	var w writeResult

@@ -79,3 +79,25 @@ func (w *writeResult) appendUpserted(reply *bsoncore.DocumentBuilder) {
 	}
 	reply.AppendArray("upserted", arr.Build())
 }
+
+// writeStatements reads a write command's statements (from the body or a
+// document sequence), checks the batch size and reads ordered.
+func writeStatements(req *Request, field string) (stmts []bson.Raw, ordered bool, err error) {
+	stmts, present, err := req.Docs(field)
+	if err != nil {
+		return nil, false, err
+	}
+	if !present {
+		return nil, false, mongoerr.Newf(mongoerr.Location40414, "BSON field '%s.%s' is missing but a required field", req.Name, field)
+	}
+	if err := checkBatchSize(len(stmts)); err != nil {
+		return nil, false, err
+	}
+	ordered = true
+	if v, err := req.Body.LookupErr("ordered"); err == nil {
+		if ordered, err = boolValue(req.Name+".ordered", v); err != nil {
+			return nil, false, err
+		}
+	}
+	return stmts, ordered, nil
+}

@@ -1,7 +1,7 @@
 package integration
 
 import (
-	"fmt"
+	"reflect"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -36,7 +36,7 @@ func TestAggregateBasics(t *testing.T) {
 		{{Key: "$unwind", Value: "$tags"}},
 		{{Key: "$project", Value: bson.D{{Key: "tags", Value: 1}, {Key: "_id", Value: 0}}}},
 	}))
-	if fmt.Sprint(got) != fmt.Sprint([]bson.M{{"tags": "x"}, {"tags": "y"}}) {
+	if !reflect.DeepEqual(got, []bson.M{{"tags": "x"}, {"tags": "y"}}) {
 		t.Fatalf("unwind: %v", got)
 	}
 	_, err := c.Aggregate(ctx(t), mongo.Pipeline{{{Key: "$bogus", Value: 1}}})

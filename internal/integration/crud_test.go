@@ -3,6 +3,7 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -99,11 +100,11 @@ func TestFindFilterProjectionSortSkipLimit(t *testing.T) {
 	got := docsOf(t)(c.Find(ctx(t), bson.D{{Key: "n", Value: bson.D{{Key: "$gte", Value: 3}}}, {Key: "sub.v", Value: bson.D{{Key: "$lt", Value: 10}}}},
 		options.Find().SetSort(bson.D{{Key: "n", Value: -1}, {Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "n", Value: 1}}).SetSkip(1).SetLimit(2)))
 	want := []bson.M{{"_id": int32(9), "n": int32(4)}, {"_id": int32(3), "n": int32(3)}}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 	got = docsOf(t)(c.Find(ctx(t), bson.D{{Key: "_id", Value: 7}}, options.Find().SetProjection(bson.D{{Key: "sub", Value: 0}, {Key: "s", Value: 0}})))
-	if fmt.Sprint(got) != fmt.Sprint([]bson.M{{"_id": int32(7), "n": int32(2)}}) {
+	if !reflect.DeepEqual(got, []bson.M{{"_id": int32(7), "n": int32(2)}}) {
 		t.Fatalf("by _id: %v", got)
 	}
 	ce := cmdErr(t, db, bson.D{{Key: "find", Value: "c"}, {Key: "filter", Value: bson.D{{Key: "a", Value: bson.D{{Key: "$foo", Value: 1}}}}}})
@@ -384,7 +385,7 @@ func TestClusteredCollectionAndCollMod(t *testing.T) {
 		}
 	}
 	got := docsOf(t)(c.Find(ctx(t), bson.D{}))
-	if fmt.Sprint(got) != fmt.Sprint([]bson.M{{"_id": int32(1)}, {"_id": int32(3)}, {"_id": int32(5)}}) {
+	if !reflect.DeepEqual(got, []bson.M{{"_id": int32(1)}, {"_id": int32(3)}, {"_id": int32(5)}}) {
 		t.Fatalf("clustered natural order: %v", got)
 	}
 	specs, err := c.Indexes().ListSpecifications(ctx(t))

@@ -365,26 +365,7 @@ type cmpExpr struct {
 
 func (c *cmpExpr) matches(doc bson.Raw) bool {
 	vals, missing := bsonx.Lookup(doc, c.path)
-	if c.val.Type == bson.TypeNull && (c.op == opEq || c.op == opGte || c.op == opLte) {
-		// null matches a missing field (mongod: {a: null} and $gte/$lte null).
-		if missing || len(vals) == 0 {
-			return true
-		}
-	}
-	for _, v := range vals {
-		if c.matchValue(v) {
-			return true
-		}
-		if v.Type == bson.TypeArray {
-			elems, _ := bson.Raw(v.Value).Values()
-			for _, e := range elems {
-				if c.matchValue(e) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return c.matchFound(vals, missing)
 }
 
 func (c *cmpExpr) matchValue(v bson.RawValue) bool {
@@ -440,8 +421,11 @@ func (in *inExpr) matches(doc bson.Raw) bool {
 	return false
 }
 
+// matchFound matches the values a path reached: any value or array
+// element satisfying the comparison; null (with $eq, $gte, $lte) also
+// matches a missing field.
 func (c *cmpExpr) matchFound(vals []bson.RawValue, missing bool) bool {
-	if c.val.Type == bson.TypeNull && (missing || len(vals) == 0) {
+	if c.val.Type == bson.TypeNull && (c.op == opEq || c.op == opGte || c.op == opLte) && (missing || len(vals) == 0) {
 		return true
 	}
 	for _, v := range vals {
