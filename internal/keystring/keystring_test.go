@@ -152,3 +152,24 @@ func BenchmarkEncode(b *testing.B) {
 		buf = AppendValue(buf[:0], v, false)
 	}
 }
+
+func TestRoundTrip(t *testing.T) {
+	vals := ordered(t)
+	for _, v := range vals {
+		for _, desc := range []bool{false, true} {
+			key := AppendValue(nil, v, desc)
+			key = AppendValue(key, val(t, "tail"), false)
+			got, rest, err := Decode(key, 2, []bool{desc, false})
+			if err != nil {
+				t.Fatalf("%v (desc=%v): %v", v, desc, err)
+			}
+			if len(rest) != 0 || bsonx.Compare(got[0], v) != 0 || got[1].StringValue() != "tail" {
+				t.Errorf("%v (desc=%v) decoded as %v, rest %x", v, desc, got[0], rest)
+			}
+			if v.Type != bson.TypeDouble && v.Type != bson.TypeInt32 && v.Type != bson.TypeInt64 &&
+				v.Type != bson.TypeDecimal128 && v.Type != bson.TypeUndefined && !bytes.Equal(got[0].Value, v.Value) {
+				t.Errorf("%v changed representation: %v", v, got[0])
+			}
+		}
+	}
+}

@@ -101,14 +101,14 @@ func (s *Server) startConn(nc net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.created.Add(1)
-	s.logger.Debug("connection accepted", "remote", c.state.Remote, "connectionId", id)
+	s.logger.Info("connection accepted", "remote", c.state.Remote, "connectionId", id)
 	go func() {
 		defer s.wg.Done()
 		c.serve(s.ctx)
 		s.mu.Lock()
 		delete(s.conns, id)
 		s.mu.Unlock()
-		s.logger.Debug("connection ended", "remote", c.state.Remote, "connectionId", id)
+		s.logger.Info("connection ended", "remote", c.state.Remote, "connectionId", id)
 	}()
 }
 
