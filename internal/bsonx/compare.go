@@ -4,6 +4,7 @@ package bsonx
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"math/big"
 
@@ -62,7 +63,7 @@ func Equal(a, b bson.RawValue) bool { return Compare(a, b) == 0 }
 func Compare(a, b bson.RawValue) int {
 	ca, cb := CanonicalType(bsoncore.Type(a.Type)), CanonicalType(bsoncore.Type(b.Type))
 	if ca != cb {
-		return cmpInt(ca, cb)
+		return cmp.Compare(ca, cb)
 	}
 	switch a.Type {
 	case bson.TypeMinKey, bson.TypeMaxKey, bson.TypeNull, bson.TypeUndefined:
@@ -77,10 +78,10 @@ func Compare(a, b bson.RawValue) int {
 		sa, da := a.Binary()
 		sb, db := b.Binary()
 		if len(da) != len(db) {
-			return cmpInt(len(da), len(db))
+			return cmp.Compare(len(da), len(db))
 		}
 		if sa != sb {
-			return cmpInt(int(sa), int(sb))
+			return cmp.Compare(int(sa), int(sb))
 		}
 		return bytes.Compare(da, db)
 	case bson.TypeObjectID:
@@ -89,14 +90,14 @@ func Compare(a, b bson.RawValue) int {
 	case bson.TypeBoolean:
 		return cmpBool(a.Boolean(), b.Boolean())
 	case bson.TypeDateTime:
-		return cmpInt64(a.DateTime(), b.DateTime())
+		return cmp.Compare(a.DateTime(), b.DateTime())
 	case bson.TypeTimestamp:
 		ta, ia := a.Timestamp()
 		tb, ib := b.Timestamp()
 		if ta != tb {
-			return cmpUint(uint64(ta), uint64(tb))
+			return cmp.Compare(uint64(ta), uint64(tb))
 		}
-		return cmpUint(uint64(ia), uint64(ib))
+		return cmp.Compare(uint64(ia), uint64(ib))
 	case bson.TypeRegex:
 		pa, oa := a.Regex()
 		pb, ob := b.Regex()
@@ -108,7 +109,7 @@ func Compare(a, b bson.RawValue) int {
 		na, oa := a.DBPointer()
 		nb, ob := b.DBPointer()
 		if len(na) != len(nb) {
-			return cmpInt(len(na), len(nb))
+			return cmp.Compare(len(na), len(nb))
 		}
 		if c := bytes.Compare([]byte(na), []byte(nb)); c != 0 {
 			return c
@@ -137,7 +138,7 @@ func compareDocs(a, b []byte, names bool) int {
 	ib, _ := bsoncore.Document(b).Elements()
 	for i := 0; i < len(ia) && i < len(ib); i++ {
 		va, vb := ia[i].Value(), ib[i].Value()
-		if c := cmpInt(CanonicalType(va.Type), CanonicalType(vb.Type)); c != 0 {
+		if c := cmp.Compare(CanonicalType(va.Type), CanonicalType(vb.Type)); c != 0 {
 			return c
 		}
 		if names {
@@ -149,7 +150,7 @@ func compareDocs(a, b []byte, names bool) int {
 			return c
 		}
 	}
-	return cmpInt(len(ia), len(ib))
+	return cmp.Compare(len(ia), len(ib))
 }
 
 func stringBytes(v bson.RawValue) []byte {
@@ -168,7 +169,7 @@ func CompareNumbers(a, b bson.RawValue) int {
 		return compareRat(a, b)
 	}
 	if a.Type != bson.TypeDouble && b.Type != bson.TypeDouble {
-		return cmpInt64(a.AsInt64(), b.AsInt64())
+		return cmp.Compare(a.AsInt64(), b.AsInt64())
 	}
 	if a.Type == bson.TypeDouble && b.Type == bson.TypeDouble {
 		return cmpFloat(a.Double(), b.Double())
@@ -210,7 +211,7 @@ func cmpFloatInt(f float64, i int64) int {
 	t := math.Trunc(f)
 	ti := int64(t)
 	if ti != i {
-		return cmpInt64(ti, i)
+		return cmp.Compare(ti, i)
 	}
 	return cmpFloat(f, t)
 }
@@ -272,39 +273,9 @@ func compareRat(a, b bson.RawValue) int {
 	ka, ra := toRat(a)
 	kb, rb := toRat(b)
 	if ka != kb || ka != kFinite {
-		return cmpInt(int(ka), int(kb))
+		return cmp.Compare(int(ka), int(kb))
 	}
 	return ra.Cmp(rb)
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpBool(a, b bool) int {
