@@ -26,7 +26,7 @@ const (
 	Location15959                            Code = 15959
 	ClientMetadataCannotBeMutated            Code = 186
 	Location15974                            Code = 15974
-	ChecksumMismatch                         Code = 40568
+	ChecksumMismatch                         Code = 288
 	UnsupportedOpQueryCommand                Code = 352
 	CursorInUse                              Code = 143
 	UnknownReplWriteConcern                  Code = 79
@@ -106,6 +106,13 @@ const (
 	Location40414                            Code = 40414
 	Location16436                            Code = 16436
 	Location10065                            Code = 10065
+	IllegalOpMsgFlag                         Code = 223
+	TooManyDocumentSequences                 Code = 233
+	Location40430                            Code = 40430
+	Location40431                            Code = 40431
+	Location40432                            Code = 40432
+	Location40433                            Code = 40433
+	Location40587                            Code = 40587
 )
 
 var codeNames = map[Code]string{
@@ -125,7 +132,7 @@ var codeNames = map[Code]string{
 	Location15959:                            "Location15959",
 	ClientMetadataCannotBeMutated:            "ClientMetadataCannotBeMutated",
 	Location15974:                            "Location15974",
-	ChecksumMismatch:                         "Location40568",
+	ChecksumMismatch:                         "ChecksumMismatch",
 	UnsupportedOpQueryCommand:                "UnsupportedOpQueryCommand",
 	CursorInUse:                              "CursorInUse",
 	UnknownReplWriteConcern:                  "UnknownReplWriteConcern",
@@ -205,4 +212,11 @@ var codeNames = map[Code]string{
 	Location40414:                            "Location40414",
 	Location16436:                            "Location16436",
 	Location10065:                            "Location10065",
+	IllegalOpMsgFlag:                         "IllegalOpMsgFlag",
+	TooManyDocumentSequences:                 "TooManyDocumentSequences",
+	Location40430:                            "Location40430",
+	Location40431:                            "Location40431",
+	Location40432:                            "Location40432",
+	Location40433:                            "Location40433",
+	Location40587:                            "Location40587",
 }
