@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
+	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/keystring"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/storage"
@@ -320,7 +321,7 @@ func (c *Collection) duplicateKey(ix *Index, doc bson.Raw) error {
 		if i > 0 {
 			shown += ", "
 		}
-		shown += f + ": " + FormatValue(vals[i])
+		shown += f + ": " + bsonx.Format(vals[i])
 	}
 	shown += " }"
 	e := mongoerr.Newf(mongoerr.DuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: %s",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
+	"github.com/secantusdb/secantus/internal/update"
 )
 
 func init() {
@@ -102,7 +103,7 @@ func findAndModifyCmd(ctx context.Context, s *Service, req *Request, reply *bson
 		leo.AppendInt32("n", int32(n))
 		value = doc
 	} else {
-		if st.upd, err = parseUpdateValue(u, arrayFilters); err != nil {
+		if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters}); err != nil {
 			return err
 		}
 		res, err := s.runUpdate(ctx, req.DB, name, st, durable)

@@ -101,7 +101,7 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 	if st.filter, err = query.ParseFilter(st.rawFilter); err != nil {
 		return nil, err
 	}
-	if st.upd, err = parseUpdateValue(u, arrayFilters); err != nil {
+	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters}); err != nil {
 		return nil, err
 	}
 	if st.multi && st.upd.IsReplacement() {
@@ -111,17 +111,6 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 		return nil, mongoerr.New(mongoerr.FailedToParse, "Cannot specify sort with multi=true")
 	}
 	return st, nil
-}
-
-// parseUpdateValue parses an update given as a document or a pipeline.
-func parseUpdateValue(u bson.RawValue, arrayFilters []bson.Raw) (*update.Update, error) {
-	switch u.Type {
-	case bson.TypeEmbeddedDocument:
-		return update.Parse(u.Document(), update.Options{ArrayFilters: arrayFilters})
-	case bson.TypeArray:
-		return nil, mongoerr.New(mongoerr.NotImplemented, "pipeline-style updates are not supported by SecantusDB yet")
-	}
-	return nil, mongoerr.New(mongoerr.FailedToParse, "Update argument must be either an object or an array")
 }
 
 func updateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {

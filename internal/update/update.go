@@ -269,7 +269,7 @@ func (u *Update) replace(doc bson.Raw, oldID bson.RawValue, hasID bool) (bson.Ra
 	newID, err := u.replacement.LookupErr("_id")
 	if err == nil {
 		if hasID && (bsonx.Compare(oldID, newID) != 0 || oldID.Type != newID.Type) {
-			return nil, mongoerr.Newf(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %s", newID)
+			return nil, mongoerr.Newf(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %s", bsonx.Format(newID))
 		}
 		return u.replacement, nil
 	}
@@ -445,7 +445,7 @@ func fmtAny(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	return bson.RawValue{Type: t, Value: data}.String()
+	return bsonx.Format(bson.RawValue{Type: t, Value: data})
 }
 
 func unsetPath(d *bson.D, path []string) {
@@ -519,7 +519,7 @@ func arith(d *bson.D, o opPath, orig bson.Raw) error {
 			verb = "$mul"
 		}
 		id := orig.Lookup("_id")
-		return mongoerr.Newf(mongoerr.TypeMismatch, "Cannot apply %s to a value of non-numeric type. {_id: %s} has the field '%s' of non-numeric type %s", verb, id, o.path[len(o.path)-1], typeName(toRaw(cur).Type))
+		return mongoerr.Newf(mongoerr.TypeMismatch, "Cannot apply %s to a value of non-numeric type. {_id: %s} has the field '%s' of non-numeric type %s", verb, bsonx.Format(id), o.path[len(o.path)-1], typeName(toRaw(cur).Type))
 	}
 	res, err := numOp(cur, arg, o.op == "$mul", field)
 	if err != nil {
@@ -627,6 +627,13 @@ func UpsertSeed(filter bson.Raw) (bson.Raw, error) {
 	if err := seed(&d, filter); err != nil {
 		return nil, err
 	}
+	// mongod stores _id as the first field of an inserted document.
+	for i, e := range d {
+		if e.Key == "_id" && i > 0 {
+			d = append(bson.D{e}, append(d[:i:i], d[i+1:]...)...)
+			break
+		}
+	}
 	out, err := bson.Marshal(d)
 	return bson.Raw(out), err
 }
@@ -674,4 +681,17 @@ func seed(d *bson.D, filter bson.Raw) error {
 		}
 	}
 	return nil
+}
+
+// ParseValue parses the "u" field of an update statement, which is either
+// an update document or an aggregation pipeline (an array). Pipeline-style
+// updates are rejected until they are implemented.
+func ParseValue(v bson.RawValue, opts Options) (*Update, error) {
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		return Parse(v.Document(), opts)
+	case bson.TypeArray:
+		return nil, mongoerr.New(mongoerr.NotImplemented, "pipeline-style updates are not supported yet")
+	}
+	return nil, mongoerr.Newf(mongoerr.FailedToParse, "Update argument must be either an object or an array")
 }

@@ -86,12 +86,19 @@ func TestErrors(t *testing.T) {
 func TestUpsertSeed(t *testing.T) {
 	for _, tc := range []struct{ filter, want string }{
 		{`{"a": 1, "b": {"$gt": 1}}`, `{"a": 1}`},
-		{`{"a.b": 1, "_id": 5}`, `{"a": {"b": 1}, "_id": 5}`},
+		{`{"a.b": 1, "_id": 5}`, `{"_id": 5, "a": {"b": 1}}`},
+		{`{"a": 1, "a.b": 2}`, ``},
 		{`{"$and": [{"a": 1}, {"c": {"$eq": 2}}]}`, `{"a": 1, "c": 2}`},
 		{`{}`, `{}`},
 		{`{"a": {"$gt": 1}}`, `{}`},
 	} {
 		got, err := UpsertSeed(ej(t, tc.filter))
+		if tc.want == "" {
+			if !mongoerr.Is(err, mongoerr.NotSingleValueField) {
+				t.Errorf("%s: got %v, want NotSingleValueField", tc.filter, err)
+			}
+			continue
+		}
 		if err != nil || got.String() != ej(t, tc.want).String() {
 			t.Errorf("%s: got %s %v, want %s", tc.filter, got, err, ej(t, tc.want))
 		}
@@ -111,4 +118,35 @@ func FuzzApply(f *testing.F) {
 		}
 		u.Apply(doc, false)
 	})
+}
+
+func TestParseValue(t *testing.T) {
+	doc := ej(t, `{"u": {"$set": {"a": 1}}, "p": [{"$set": {"a": 1}}], "s": 1}`)
+	if u, err := ParseValue(doc.Lookup("u"), Options{}); err != nil || u.IsReplacement() {
+		t.Errorf("document: %v", err)
+	}
+	if _, err := ParseValue(doc.Lookup("p"), Options{}); !mongoerr.Is(err, mongoerr.NotImplemented) {
+		t.Errorf("pipeline: got %v, want NotImplemented", err)
+	}
+	if _, err := ParseValue(doc.Lookup("s"), Options{}); !mongoerr.Is(err, mongoerr.FailedToParse) {
+		t.Errorf("scalar: got %v, want FailedToParse", err)
+	}
+}
+
+func TestErrorMessages(t *testing.T) {
+	for _, tc := range []struct{ doc, upd, msg string }{
+		{`{"_id": 1, "a": "s"}`, `{"$inc": {"a": 1}}`, "Cannot apply $inc to a value of non-numeric type. {_id: 1} has the field 'a' of non-numeric type string"},
+		{`{"_id": 1}`, `{"_id": 2}`, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: 2"},
+		{`{"_id": 1, "a": 1}`, `{"$set": {"a.b": 1}}`, "Cannot create field 'b' in element {a: 1}"},
+		{`{"_id": 1}`, `{"$set": {}}`, "'$set' is empty. You must specify a field like so: {$set: {<field_name>: ...}}"},
+		{`{"_id": 1}`, `{"$foo": {"a": 1}}`, "Unknown modifier: $foo. Expected a valid update modifier or pipeline-style update specified as an array"},
+	} {
+		u, err := Parse(ej(t, tc.upd), Options{})
+		if err == nil {
+			_, _, err = u.Apply(ej(t, tc.doc), false)
+		}
+		if me := mongoerr.As(err); me == nil || me.Message != tc.msg {
+			t.Errorf("%s on %s: got %v, want %q", tc.upd, tc.doc, err, tc.msg)
+		}
+	}
 }
