@@ -14,13 +14,16 @@ import (
 
 // CanonicalType returns the rank of t in MongoDB's cross-type order
 // (mongod's canonicalizeBSONType): values of different ranks compare by
-// rank; all numeric types share one rank, as do string and symbol, and
-// null and undefined.
+// rank; all numeric types share one rank, as do string and symbol.
+// Undefined (deprecated) ranks 0, just below null's 5, exactly as in
+// mongod; the matcher, not the order, is what makes {$eq: null} match it.
 func CanonicalType(t bsoncore.Type) int {
 	switch bson.Type(t) {
 	case bson.TypeMinKey:
 		return -1
-	case bson.TypeUndefined, bson.TypeNull:
+	case bson.TypeUndefined:
+		return 0
+	case bson.TypeNull:
 		return 5
 	case bson.TypeDouble, bson.TypeInt32, bson.TypeInt64, bson.TypeDecimal128:
 		return 10
@@ -65,6 +68,8 @@ func Compare(a, b bson.RawValue) int {
 	if ca != cb {
 		return cmp.Compare(ca, cb)
 	}
+	// The ...OK accessors keep a malformed value (which Validate does not
+	// always catch) from panicking: its parts read as zero values.
 	switch a.Type {
 	case bson.TypeMinKey, bson.TypeMaxKey, bson.TypeNull, bson.TypeUndefined:
 		return 0
@@ -75,8 +80,8 @@ func Compare(a, b bson.RawValue) int {
 	case bson.TypeEmbeddedDocument, bson.TypeArray:
 		return compareDocs(a.Value, b.Value, a.Type == bson.TypeEmbeddedDocument)
 	case bson.TypeBinary:
-		sa, da := a.Binary()
-		sb, db := b.Binary()
+		sa, da := binaryParts(a.Value)
+		sb, db := binaryParts(b.Value)
 		if len(da) != len(db) {
 			return cmp.Compare(len(da), len(db))
 		}
@@ -85,29 +90,34 @@ func Compare(a, b bson.RawValue) int {
 		}
 		return bytes.Compare(da, db)
 	case bson.TypeObjectID:
-		oa, ob := a.ObjectID(), b.ObjectID()
+		oa, _ := a.ObjectIDOK()
+		ob, _ := b.ObjectIDOK()
 		return bytes.Compare(oa[:], ob[:])
 	case bson.TypeBoolean:
-		return cmpBool(a.Boolean(), b.Boolean())
+		ba, _ := a.BooleanOK()
+		bb, _ := b.BooleanOK()
+		return cmpBool(ba, bb)
 	case bson.TypeDateTime:
-		return cmp.Compare(a.DateTime(), b.DateTime())
+		da, _ := a.DateTimeOK()
+		db, _ := b.DateTimeOK()
+		return cmp.Compare(da, db)
 	case bson.TypeTimestamp:
-		ta, ia := a.Timestamp()
-		tb, ib := b.Timestamp()
+		ta, ia, _ := a.TimestampOK()
+		tb, ib, _ := b.TimestampOK()
 		if ta != tb {
 			return cmp.Compare(uint64(ta), uint64(tb))
 		}
 		return cmp.Compare(uint64(ia), uint64(ib))
 	case bson.TypeRegex:
-		pa, oa := a.Regex()
-		pb, ob := b.Regex()
+		pa, oa, _ := a.RegexOK()
+		pb, ob, _ := b.RegexOK()
 		if c := bytes.Compare([]byte(pa), []byte(pb)); c != 0 {
 			return c
 		}
 		return bytes.Compare([]byte(oa), []byte(ob))
 	case bson.TypeDBPointer:
-		na, oa := a.DBPointer()
-		nb, ob := b.DBPointer()
+		na, oa, _ := a.DBPointerOK()
+		nb, ob, _ := b.DBPointerOK()
 		if len(na) != len(nb) {
 			return cmp.Compare(len(na), len(nb))
 		}
@@ -116,10 +126,12 @@ func Compare(a, b bson.RawValue) int {
 		}
 		return bytes.Compare(oa[:], ob[:])
 	case bson.TypeJavaScript:
-		return bytes.Compare([]byte(a.JavaScript()), []byte(b.JavaScript()))
+		ja, _ := a.JavaScriptOK()
+		jb, _ := b.JavaScriptOK()
+		return bytes.Compare([]byte(ja), []byte(jb))
 	case bson.TypeCodeWithScope:
-		ca, sa := a.CodeWithScope()
-		cb, sb := b.CodeWithScope()
+		ca, sa, _ := a.CodeWithScopeOK()
+		cb, sb, _ := b.CodeWithScopeOK()
 		if c := bytes.Compare([]byte(ca), []byte(cb)); c != 0 {
 			return c
 		}
@@ -151,6 +163,16 @@ func compareDocs(a, b []byte, names bool) int {
 		}
 	}
 	return cmp.Compare(len(ia), len(ib))
+}
+
+// binaryParts splits a BinData value by its outer length. Like mongod it
+// treats the old binary subtype 2's inner length as part of the data,
+// which also keeps a malformed inner length from mattering.
+func binaryParts(v []byte) (subtype byte, data []byte) {
+	if len(v) < 5 {
+		return 0, nil
+	}
+	return v[4], v[5:]
 }
 
 func stringBytes(v bson.RawValue) []byte {
@@ -245,18 +267,21 @@ func toRat(v bson.RawValue) (numKind, *big.Rat) {
 		return kFinite, r
 	case bson.TypeDecimal128:
 		d := v.Decimal128()
-		s := d.String()
-		switch s {
-		case "NaN", "-NaN":
+		switch {
+		case d.IsNaN():
 			return kNaN, nil
-		case "Infinity":
+		case d.IsInf() > 0:
 			return kPosInf, nil
-		case "-Infinity":
+		case d.IsInf() < 0:
 			return kNegInf, nil
 		}
 		bi, exp, err := d.BigInt()
 		if err != nil {
 			return kNaN, nil
+		}
+		if bi.CmpAbs(decimalCoefficientLimit) >= 0 {
+			// A non-canonical significand (≥ 10^34) means zero (IEEE 754-2008).
+			bi.SetInt64(0)
 		}
 		r := new(big.Rat).SetInt(bi)
 		if exp > 0 {
@@ -268,6 +293,10 @@ func toRat(v bson.RawValue) (numKind, *big.Rat) {
 	}
 	return kNaN, nil
 }
+
+// decimalCoefficientLimit is 10^34: decimal128 significands at or above it
+// are non-canonical and read as zero.
+var decimalCoefficientLimit = new(big.Int).Exp(big.NewInt(10), big.NewInt(34), nil)
 
 func compareRat(a, b bson.RawValue) int {
 	ka, ra := toRat(a)

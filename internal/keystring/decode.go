@@ -14,9 +14,13 @@ var errCorrupt = errors.New("keystring: corrupt key")
 
 // Decode reads n components from key (descending[i] as they were
 // encoded) and returns them with the unread rest of key. Decoded values
-// compare equal (bsonx.Compare) to the encoded ones and keep their type,
-// except numbers: they come back as int32 or int64 when integral and in
-// range, else as a double when exact, else as decimal128.
+// compare equal (bsonx.Compare) to the encoded ones and keep their exact
+// bytes, except where the encoding deliberately forgets a type that does
+// not affect order: numbers come back as int32 when integral and in its
+// range, else int64 when integral and in range, else double when exactly
+// representable (also NaN, ±Inf; decimal NaN becomes double NaN), else
+// decimal128 (trailing zeros normalised); symbols come back as strings.
+// Any of these inside an embedded document or array are treated alike.
 func Decode(key []byte, n int, descending []bool) ([]bson.RawValue, []byte, error) {
 	out := make([]bson.RawValue, 0, n)
 	for i := 0; i < n; i++ {
@@ -41,7 +45,12 @@ func decodeValue(b []byte) (bson.RawValue, int, error) {
 	if len(b) == 0 {
 		return bson.RawValue{}, 0, errCorrupt
 	}
-	t, rest := b[0], b[1:]
+	return decodeTyped(b[0], b[1:])
+}
+
+// decodeTyped decodes the body rest of a value whose type byte is t; the
+// count it returns includes the type byte.
+func decodeTyped(t byte, rest []byte) (bson.RawValue, int, error) {
 	raw := func(typ bson.Type, data []byte, n int) (bson.RawValue, int, error) {
 		return bson.RawValue{Type: typ, Value: data}, 1 + n, nil
 	}
@@ -50,6 +59,8 @@ func decodeValue(b []byte) (bson.RawValue, int, error) {
 		return raw(bson.TypeMinKey, nil, 0)
 	case tMaxKey:
 		return raw(bson.TypeMaxKey, nil, 0)
+	case tUndefined:
+		return raw(bson.TypeUndefined, nil, 0)
 	case tNull:
 		return raw(bson.TypeNull, nil, 0)
 	case tNumber:
@@ -79,7 +90,11 @@ func decodeValue(b []byte) (bson.RawValue, int, error) {
 		if len(rest) < 5+l {
 			return bson.RawValue{}, 0, errCorrupt
 		}
-		return raw(bson.TypeBinary, bsoncore.AppendBinary(nil, rest[4], rest[5:5+l]), 5+l)
+		// Rebuilt by hand: bsoncore.AppendBinary would add a second inner
+		// length for subtype 2, whose data here already starts with one.
+		bin := binary.LittleEndian.AppendUint32(make([]byte, 0, 5+l), uint32(l))
+		bin = append(append(bin, rest[4]), rest[5:5+l]...)
+		return raw(bson.TypeBinary, bin, 5+l)
 	case tObjectID:
 		if len(rest) < 12 {
 			return bson.RawValue{}, 0, errCorrupt
@@ -155,9 +170,8 @@ func decodeDoc(b []byte, named bool) ([]byte, int, error) {
 				return nil, 0, err
 			}
 			key = string(k)
-			// re-join the type byte with the body that follows the name
-			body := append([]byte{typeByte}, b[pos+1+n:]...)
-			v, used, err := decodeValue(body)
+			// The name sits between the element's type byte and its body.
+			v, used, err := decodeTyped(typeByte, b[pos+1+n:])
 			if err != nil {
 				return nil, 0, err
 			}

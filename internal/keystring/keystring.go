@@ -20,11 +20,13 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // Type bytes, in MongoDB's canonical type order.
 const (
 	tMinKey    = 0x0A
+	tUndefined = 0x0F
 	tNull      = 0x14
 	tNumber    = 0x1E
 	tString    = 0x28
@@ -80,69 +82,99 @@ func appendValue(dst []byte, v bson.RawValue) []byte {
 		return append(dst, tMinKey)
 	case bson.TypeMaxKey:
 		return append(dst, tMaxKey)
-	case bson.TypeNull, bson.TypeUndefined, 0:
+	case bson.TypeUndefined, 0:
+		return append(dst, tUndefined)
+	case bson.TypeNull:
 		return append(dst, tNull)
 	case bson.TypeInt32, bson.TypeInt64, bson.TypeDouble, bson.TypeDecimal128:
 		return appendNumber(append(dst, tNumber), v)
 	case bson.TypeString, bson.TypeSymbol:
-		s := v.Value[4 : len(v.Value)-1]
+		var s []byte
+		if len(v.Value) >= 5 {
+			s = v.Value[4 : len(v.Value)-1]
+		}
 		return appendEscaped(append(dst, tString), s)
-	case bson.TypeEmbeddedDocument:
-		dst = append(dst, tObject)
-		elems, _ := bson.Raw(v.Value).Elements()
+	case bson.TypeEmbeddedDocument, bson.TypeArray:
+		// Iterate exactly as bsonx.Compare does (bsoncore, keeping the
+		// elements read before any malformation), so that even a value
+		// Validate lets through orders the same both ways.
+		named := v.Type == bson.TypeEmbeddedDocument
+		if named {
+			dst = append(dst, tObject)
+		} else {
+			dst = append(dst, tArray)
+		}
+		elems, _ := bsoncore.Document(v.Value).Elements()
 		for _, e := range elems {
 			ev := e.Value()
-			body := appendValue(nil, ev)
-			dst = append(dst, body[0])
+			rv := bson.RawValue{Type: bson.Type(ev.Type), Value: ev.Data}
+			if !named {
+				dst = appendValue(dst, rv)
+				continue
+			}
+			// mongod orders an element by its value's type, then its
+			// name, then its value: so the name goes after the type byte.
+			mark := len(dst)
+			dst = appendValue(dst, rv)
+			typ := dst[mark]
+			body := len(dst)
 			dst = appendEscaped(dst, []byte(e.Key()))
-			dst = append(dst, body[1:]...)
-		}
-		return append(dst, tEnd)
-	case bson.TypeArray:
-		dst = append(dst, tArray)
-		vals, _ := bson.Raw(v.Value).Values()
-		for _, ev := range vals {
-			dst = appendValue(dst, ev)
+			dst = append(dst, dst[mark+1:body]...)
+			n := copy(dst[mark+1:], dst[body:])
+			dst = dst[:mark+1+n]
+			dst[mark] = typ
 		}
 		return append(dst, tEnd)
 	case bson.TypeBinary:
-		sub, data := v.Binary()
+		// Split by the outer length only: subtype 2's inner length is
+		// data, as in bsonx.Compare, so it round-trips byte for byte.
+		var sub byte
+		var data []byte
+		if len(v.Value) >= 5 {
+			sub, data = v.Value[4], v.Value[5:]
+		}
 		dst = append(dst, tBinData)
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(data)))
 		dst = append(dst, sub)
 		return append(dst, data...)
 	case bson.TypeObjectID:
-		oid := v.ObjectID()
+		oid, _ := v.ObjectIDOK()
 		return append(append(dst, tObjectID), oid[:]...)
 	case bson.TypeBoolean:
-		if v.Boolean() {
+		if b, _ := v.BooleanOK(); b {
 			return append(dst, tBool, 1)
 		}
 		return append(dst, tBool, 0)
 	case bson.TypeDateTime:
-		return binary.BigEndian.AppendUint64(append(dst, tDate), uint64(v.DateTime())^(1<<63))
+		ms, _ := v.DateTimeOK()
+		return binary.BigEndian.AppendUint64(append(dst, tDate), uint64(ms)^(1<<63))
 	case bson.TypeTimestamp:
-		t, i := v.Timestamp()
+		t, i, _ := v.TimestampOK()
 		dst = binary.BigEndian.AppendUint32(append(dst, tTimestamp), t)
 		return binary.BigEndian.AppendUint32(dst, i)
 	case bson.TypeRegex:
-		p, o := v.Regex()
+		p, o, _ := v.RegexOK()
 		dst = appendEscaped(append(dst, tRegex), []byte(p))
 		return appendEscaped(dst, []byte(o))
 	case bson.TypeDBPointer:
-		ns, oid := v.DBPointer()
+		ns, oid, _ := v.DBPointerOK()
 		dst = binary.BigEndian.AppendUint32(append(dst, tDBPointer), uint32(len(ns)))
 		dst = append(dst, ns...)
 		return append(dst, oid[:]...)
 	case bson.TypeJavaScript:
-		return appendEscaped(append(dst, tCode), []byte(v.JavaScript()))
+		js, _ := v.JavaScriptOK()
+		return appendEscaped(append(dst, tCode), []byte(js))
 	case bson.TypeCodeWithScope:
-		code, scope := v.CodeWithScope()
+		code, scope, _ := v.CodeWithScopeOK()
 		dst = appendEscaped(append(dst, tCodeScope), []byte(code))
 		return appendValue(dst, bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: scope})
 	}
 	return append(dst, tNull)
 }
+
+// decimalCoefficientLimit is 10^34, one above decimal128's largest
+// canonical significand.
+var decimalCoefficientLimit = new(big.Int).Exp(big.NewInt(10), big.NewInt(34), nil)
 
 // appendEscaped writes s with 0x00 escaped as 0x00 0xFF, then 0x00 0x00:
 // order-preserving and self-delimiting.
@@ -231,16 +263,17 @@ func decimalForm(v bson.RawValue) (neg bool, digits string, exp int32, kind byte
 		return trimWith(neg, bi.String(), int32(e2))
 	case bson.TypeDecimal128:
 		d := v.Decimal128()
-		switch d.String() {
-		case "NaN", "-NaN":
+		switch {
+		case d.IsNaN():
 			return false, "", 0, nNaN
-		case "Infinity":
+		case d.IsInf() > 0:
 			return false, "", 0, nPosInf
-		case "-Infinity":
+		case d.IsInf() < 0:
 			return true, "", 0, nNegInf
 		}
 		bi, e, err := d.BigInt()
-		if err != nil || bi.Sign() == 0 {
+		// A non-canonical significand (≥ 10^34) means zero (IEEE 754-2008).
+		if err != nil || bi.Sign() == 0 || bi.CmpAbs(decimalCoefficientLimit) >= 0 {
 			return false, "", 0, nZero
 		}
 		neg = bi.Sign() < 0
