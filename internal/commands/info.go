@@ -3,6 +3,7 @@ package commands
 import (
 	"bufio"
 	"context"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -178,8 +179,18 @@ func getCmdLineOptsCmd(ctx context.Context, s *Service, req *Request, reply *bso
 	return nil
 }
 
-func serverStatusCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+// prettyHost is the host as mongod's serverStatus reports it: the host
+// name, with the port unless it is the default 27017.
+func (s *Service) prettyHost() string {
 	host, _ := os.Hostname()
+	if _, port, err := net.SplitHostPort(s.Host); err == nil && port != "27017" {
+		return net.JoinHostPort(host, port)
+	}
+	return host
+}
+
+func serverStatusCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	host := s.prettyHost()
 	up := time.Since(s.Started)
 	cs := ConnStats{}
 	if s.ConnStats != nil {

@@ -3,7 +3,9 @@ package commands
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -53,10 +55,10 @@ func (l *LogBuffer) snapshot() ([]string, int64) {
 }
 
 type logTee struct {
-	buf   *LogBuffer
-	next  slog.Handler
-	attrs []slog.Attr
-	group string
+	buf    *LogBuffer
+	next   slog.Handler
+	attrs  []slog.Attr
+	groups []string
 }
 
 func (t *logTee) Enabled(ctx context.Context, level slog.Level) bool {
@@ -65,13 +67,7 @@ func (t *logTee) Enabled(ctx context.Context, level slog.Level) bool {
 
 func (t *logTee) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelInfo {
-		var b bytes.Buffer
-		h := slog.NewJSONHandler(&b, nil).WithAttrs(t.attrs)
-		if t.group != "" {
-			h = h.WithGroup(t.group)
-		}
-		h.Handle(ctx, r)
-		t.buf.add(string(bytes.TrimSpace(b.Bytes())))
+		t.buf.add(t.format(r))
 	}
 	if t.next.Enabled(ctx, r.Level) {
 		return t.next.Handle(ctx, r)
@@ -79,18 +75,104 @@ func (t *logTee) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
+// format renders a record as one line of mongod's structured log:
+// {"t":{"$date":...},"s":"I","c":"-","id":0,"ctx":"conn12","msg":...,"attr":{...}}.
+// The context is the connection when the record carries a connectionId
+// attribute; the component comes from a "component" attribute.
+func (t *logTee) format(r slog.Record) string {
+	attrs := append([]slog.Attr{}, t.attrs...)
+	r.Attrs(func(a slog.Attr) bool {
+		attrs = append(attrs, a)
+		return true
+	})
+	logCtx, component := "main", "-"
+	for _, a := range attrs {
+		switch a.Key {
+		case "connectionId":
+			if id, ok := a.Value.Resolve().Any().(int64); ok {
+				logCtx = "conn" + strconv.FormatInt(id, 10)
+			}
+		case "component":
+			component = a.Value.Resolve().String()
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"t":{"$date":"`)
+	b.WriteString(r.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+	b.WriteString(`"},"s":"`)
+	b.WriteString(severity(r.Level))
+	b.WriteString(`","c":`)
+	writeJSONString(&b, component)
+	b.WriteString(`,"id":0,"ctx":`)
+	writeJSONString(&b, logCtx)
+	b.WriteString(`,"msg":`)
+	writeJSONString(&b, r.Message)
+	if len(attrs) > 0 {
+		// Let slog's JSON handler encode the attributes (groups, errors,
+		// times), keeping only their object.
+		var ab bytes.Buffer
+		var h slog.Handler = slog.NewJSONHandler(&ab, &slog.HandlerOptions{
+			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
+					return slog.Attr{}
+				}
+				return a
+			},
+		})
+		for _, g := range t.groups {
+			h = h.WithGroup(g)
+		}
+		nr := slog.NewRecord(time.Time{}, r.Level, "", 0)
+		nr.AddAttrs(attrs...)
+		if h.Handle(context.Background(), nr) == nil {
+			b.WriteString(`,"attr":`)
+			b.Write(bytes.TrimSpace(ab.Bytes()))
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// severity is mongod's one-letter log severity.
+func severity(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "E"
+	case l >= slog.LevelWarn:
+		return "W"
+	case l >= slog.LevelInfo:
+		return "I"
+	}
+	return "D1"
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	out, _ := json.Marshal(s)
+	b.Write(out)
+}
+
 func (t *logTee) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &logTee{buf: t.buf, next: t.next.WithAttrs(attrs), attrs: append(append([]slog.Attr{}, t.attrs...), attrs...), group: t.group}
+	return &logTee{buf: t.buf, next: t.next.WithAttrs(attrs), attrs: append(append([]slog.Attr{}, t.attrs...), attrs...), groups: t.groups}
 }
 
 func (t *logTee) WithGroup(name string) slog.Handler {
-	return &logTee{buf: t.buf, next: t.next.WithGroup(name), attrs: t.attrs, group: name}
+	return &logTee{buf: t.buf, next: t.next.WithGroup(name), attrs: t.attrs, groups: append(append([]string{}, t.groups...), name)}
 }
 
-// logSlow logs a command that took at least slowms.
+// logSlow logs a command that took at least slowms, roughly as mongod's
+// "Slow query" event.
 func (s *Service) logSlow(req *Request, elapsed time.Duration, failed bool) {
-	s.Logger.Info("Slow query", "command", req.Name, "db", req.DB,
-		"durationMillis", elapsed.Milliseconds(), "ok", !failed, "connectionId", connID(req))
+	appName := ""
+	if req.Conn != nil {
+		appName = req.Conn.AppName
+	}
+	ok := 1
+	if failed {
+		ok = 0
+	}
+	s.Logger.Info("Slow query", "component", "COMMAND", "type", "command", "ns", requestNamespace(req),
+		"appName", appName, "command", req.Name, "durationMillis", elapsed.Milliseconds(), "ok", ok,
+		"connectionId", connID(req))
 }
 
 func connID(req *Request) int64 {
@@ -118,11 +200,22 @@ func getLogCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 		for _, l := range lines {
 			arr.AppendString(l)
 		}
-		reply.AppendInt64("totalLinesWritten", total).AppendArray("log", arr.Build())
+		appendNumber(reply, "totalLinesWritten", total)
+		reply.AppendArray("log", arr.Build())
 	case "startupWarnings":
 		reply.AppendInt32("totalLinesWritten", 0).AppendArray("log", bsoncore.NewArrayBuilder().Build())
 	default:
 		return mongoerr.Newf(mongoerr.OperationFailed, "No log named '%s'", name)
 	}
 	return nil
+}
+
+// appendNumber appends n as an int when it fits, as mongod's appendNumber
+// does for counters, and as a long otherwise.
+func appendNumber(b *bsoncore.DocumentBuilder, key string, n int64) {
+	if n >= -(1<<31) && n < 1<<31 {
+		b.AppendInt32(key, int32(n))
+		return
+	}
+	b.AppendInt64(key, n)
 }

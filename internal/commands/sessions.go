@@ -62,7 +62,7 @@ func init() {
 		&Command{Name: "refreshSessions", Handler: refreshSessionsCmd, Help: "refresh logical sessions"},
 		&Command{Name: "killSessions", Handler: killSessionsCmd, Help: "kill logical sessions and their cursors"},
 		&Command{Name: "killAllSessions", Handler: killAllSessionsCmd, Help: "kill all logical sessions"},
-		&Command{Name: "killAllSessionsByPattern", Handler: killAllSessionsCmd, Help: "kill logical sessions by pattern"},
+		&Command{Name: "killAllSessionsByPattern", Handler: killAllSessionsByPatternCmd, Help: "kill logical sessions by pattern"},
 	)
 }
 
@@ -84,19 +84,35 @@ func sessionIDs(req *Request) ([]string, error) {
 		return nil, typeMismatch(req.Name+"."+req.Name, "array", req.Command())
 	}
 	vals, _ := arr.Values()
-	var out []string
-	for _, v := range vals {
+	out := make([]string, 0, len(vals))
+	for i, v := range vals {
 		d, ok := v.DocumentOK()
 		if !ok {
-			return nil, typeMismatch(req.Name, "object", v)
+			return nil, typeMismatchf("BSON field '%s.%s.%d' is the wrong type '%s', expected type 'object'", req.Name, req.Name, i, typeName(v.Type))
 		}
-		_, data, ok := d.Lookup("id").BinaryOK()
-		if !ok {
-			return nil, mongoerr.New(mongoerr.Location40414, "BSON field 'LogicalSessionFromClient.id' is missing but a required field")
+		id, err := lsidID(d)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, hex.EncodeToString(data))
+		out = append(out, id)
 	}
 	return out, nil
+}
+
+// lsidID reads the id of a logical session document as the session key.
+func lsidID(d bson.Raw) (string, error) {
+	v, err := d.LookupErr("id")
+	if err != nil {
+		return "", mongoerr.New(mongoerr.Location40414, "BSON field 'LogicalSessionFromClient.id' is missing but a required field")
+	}
+	sub, data, ok := v.BinaryOK()
+	if !ok {
+		return "", typeMismatchf("BSON field 'LogicalSessionFromClient.id' is the wrong type '%s', expected type 'binData'", typeName(v.Type))
+	}
+	if sub != 4 || len(data) != 16 {
+		return "", mongoerr.New(mongoerr.InvalidUUID, "BSON field 'LogicalSessionFromClient.id' is the wrong binData type")
+	}
+	return hex.EncodeToString(data), nil
 }
 
 func endSessionsCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
@@ -105,10 +121,15 @@ func endSessionsCmd(ctx context.Context, s *Service, req *Request, reply *bsonco
 		return err
 	}
 	for _, id := range ids {
-		s.Sessions.end(id)
-		s.Cursors.KillSession(id)
+		s.killSession(id)
 	}
 	return nil
+}
+
+// killSession forgets a session and kills its cursors.
+func (s *Service) killSession(id string) {
+	s.Sessions.end(id)
+	s.Cursors.KillSession(id)
 }
 
 func refreshSessionsCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
@@ -126,18 +147,84 @@ func killSessionsCmd(ctx context.Context, s *Service, req *Request, reply *bsonc
 	return endSessionsCmd(ctx, s, req, reply)
 }
 
-// killAllSessionsCmd kills every session (an empty pattern list), or the
-// sessions of the listed users: without authentication every session
-// belongs to no user, so any pattern kills them all.
-func killAllSessionsCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
-	if _, ok := req.Command().ArrayOK(); !ok {
-		return typeMismatch(req.Name+"."+req.Name, "array", req.Command())
-	}
+// killAllSessions forgets every session and kills every cursor.
+func (s *Service) killAllSessions() {
 	s.Sessions.mu.Lock()
 	s.Sessions.last = map[string]time.Time{}
 	s.Sessions.mu.Unlock()
 	s.Cursors.KillAll()
+}
+
+// killAllSessionsCmd kills every session when given an empty list, or the
+// sessions of the listed users. Without authentication no session belongs
+// to a user, so a non-empty list kills nothing.
+func killAllSessionsCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	arr, ok := req.Command().ArrayOK()
+	if !ok {
+		return typeMismatch("killAllSessions.killAllSessions", "array", req.Command())
+	}
+	vals, _ := arr.Values()
+	for i, v := range vals {
+		d, ok := v.DocumentOK()
+		if !ok {
+			return typeMismatchf("BSON field 'killAllSessions.killAllSessions.%d' is the wrong type '%s', expected type 'object'", i, typeName(v.Type))
+		}
+		for _, f := range []string{"user", "db"} {
+			fv, err := d.LookupErr(f)
+			if err != nil {
+				return mongoerr.Newf(mongoerr.Location40414, "BSON field 'KillAllSessionsUser.%s' is missing but a required field", f)
+			}
+			if _, ok := fv.StringValueOK(); !ok {
+				return typeMismatch("KillAllSessionsUser."+f, "string", fv)
+			}
+		}
+	}
+	if len(vals) == 0 {
+		s.killAllSessions()
+	}
 	return nil
 }
 
-var _ = bson.Raw{}
+// killAllSessionsByPatternCmd kills the sessions matching any pattern: {}
+// matches all, {lsid} one session, {users}/{roles} none (there are no
+// users), {uid} all (every session has the unauthenticated uid).
+func killAllSessionsByPatternCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
+	arr, ok := req.Command().ArrayOK()
+	if !ok {
+		return typeMismatch("killAllSessionsByPattern.killAllSessionsByPattern", "array", req.Command())
+	}
+	vals, _ := arr.Values()
+	all := len(vals) == 0
+	var ids []string
+	for i, v := range vals {
+		d, ok := v.DocumentOK()
+		if !ok {
+			return typeMismatchf("BSON field 'killAllSessionsByPattern.killAllSessionsByPattern.%d' is the wrong type '%s', expected type 'object'", i, typeName(v.Type))
+		}
+		if lv, err := d.LookupErr("lsid"); err == nil {
+			ld, ok := lv.DocumentOK()
+			if !ok {
+				return typeMismatch("KillAllSessionsByPattern.lsid", "object", lv)
+			}
+			id, err := lsidID(ld)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			continue
+		}
+		_, hasUsers := d.Lookup("users").ArrayOK()
+		_, hasRoles := d.Lookup("roles").ArrayOK()
+		if !hasUsers && !hasRoles {
+			all = true
+		}
+	}
+	if all {
+		s.killAllSessions()
+		return nil
+	}
+	for _, id := range ids {
+		s.killSession(id)
+	}
+	return nil
+}

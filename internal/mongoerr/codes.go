@@ -113,6 +113,22 @@ const (
 	Location40432                            Code = 40432
 	Location40433                            Code = 40433
 	Location40587                            Code = 40587
+	FailPointSetFailed                       Code = 266
+	ClientMetadataMissingField               Code = 183
+	ClientMetadataAppNameTooLarge            Code = 184
+	ClientMetadataDocumentTooLarge           Code = 185
+	Location15975                            Code = 15975
+	Location31249                            Code = 31249
+	Location31250                            Code = 31250
+	Location31253                            Code = 31253
+	Location31254                            Code = 31254
+	Location40352                            Code = 40352
+	Location51074                            Code = 51074
+	Location51075                            Code = 51075
+	Location51091                            Code = 51091
+	QueryFeatureNotAllowed                   Code = 224
+	Location31252                            Code = 31252
+	Location31308                            Code = 31308
 )
 
 var codeNames = map[Code]string{
@@ -219,4 +235,20 @@ var codeNames = map[Code]string{
 	Location40432:                            "Location40432",
 	Location40433:                            "Location40433",
 	Location40587:                            "Location40587",
+	FailPointSetFailed:                       "FailPointSetFailed",
+	ClientMetadataMissingField:               "ClientMetadataMissingField",
+	ClientMetadataAppNameTooLarge:            "ClientMetadataAppNameTooLarge",
+	ClientMetadataDocumentTooLarge:           "ClientMetadataDocumentTooLarge",
+	Location15975:                            "Location15975",
+	Location31249:                            "Location31249",
+	Location31250:                            "Location31250",
+	Location31253:                            "Location31253",
+	Location31254:                            "Location31254",
+	Location40352:                            "Location40352",
+	Location51074:                            "Location51074",
+	Location51075:                            "Location51075",
+	Location51091:                            "Location51091",
+	QueryFeatureNotAllowed:                   "QueryFeatureNotAllowed",
+	Location31252:                            "Location31252",
+	Location31308:                            "Location31308",
 }
