@@ -5,9 +5,17 @@ import (
 	"fmt"
 )
 
-// Name returns the codeName mongod reports for c, or "" when c has none
-// (mongod's "Location<N>" codes are reported with that name).
-func (c Code) Name() string { return codeNames[c] }
+// Name returns the codeName mongod reports for c: its name, or
+// "Location<N>" for the numbered assertion codes that have none.
+func (c Code) Name() string {
+	if n, ok := codeNames[c]; ok {
+		return n
+	}
+	if c == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Location%d", int(c))
+}
 
 // Error is an error a client sees: {ok: 0, errmsg, code, codeName, errorLabels}.
 // Extra holds additional reply fields some errors carry (for example
