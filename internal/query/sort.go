@@ -13,16 +13,21 @@ const MaxSortKeys = 32
 // Sort is a parsed sort specification.
 type Sort struct {
 	fields  []string
+	paths   []fieldPath
 	dirs    []int
 	natural int
+	coll    Collator
 }
 
 // SortKey is a document's precomputed sort key.
 type SortKey []bson.RawValue
 
-// ParseSort parses a sort document.
-func ParseSort(spec bson.Raw) (*Sort, error) {
-	s := &Sort{}
+// ParseSort parses a sort document with the simple collation.
+func ParseSort(spec bson.Raw) (*Sort, error) { return ParseSortWith(spec, nil) }
+
+// ParseSortWith parses a sort document ordering strings by a collator.
+func ParseSortWith(spec bson.Raw, coll Collator) (*Sort, error) {
+	s := &Sort{coll: coll}
 	elems, err := spec.Elements()
 	if err != nil {
 		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
@@ -35,9 +40,15 @@ func ParseSort(spec bson.Raw) (*Sort, error) {
 		if v.Type == bson.TypeEmbeddedDocument {
 			return nil, mongoerr.Newf(mongoerr.NotImplemented, "$meta sort on %s is not supported by SecantusDB yet", e.Key())
 		}
-		f, ok := v.AsFloat64OK()
-		if !ok || (f != 1 && f != -1) {
-			return nil, mongoerr.New(mongoerr.Location15974, "Illegal key in $sort specification: "+e.Key()+": "+v.String())
+		if !bsonx.IsNumber(v.Type) {
+			return nil, mongoerr.New(mongoerr.Location15974, "Illegal key in $sort specification: "+e.Key()+": "+bsonx.Format(v))
+		}
+		f := v.AsFloat64()
+		if v.Type == bson.TypeDecimal128 {
+			f = decimalFloat(v)
+		}
+		if f != 1 && f != -1 {
+			return nil, mongoerr.New(mongoerr.Location15975, "$sort key ordering must be 1 (for ascending) or -1 (for descending)")
 		}
 		if e.Key() == "$natural" {
 			if len(elems) > 1 {
@@ -50,6 +61,7 @@ func ParseSort(spec bson.Raw) (*Sort, error) {
 			return nil, mongoerr.New(mongoerr.BadValue, "FieldPath cannot be constructed with empty string")
 		}
 		s.fields = append(s.fields, e.Key())
+		s.paths = append(s.paths, newFieldPath(e.Key()))
 		s.dirs = append(s.dirs, int(f))
 	}
 	return s, nil
@@ -61,13 +73,13 @@ func (s *Sort) Natural() (int, bool) { return s.natural, s.natural != 0 }
 // IsEmpty reports whether the sort orders nothing.
 func (s *Sort) IsEmpty() bool { return len(s.fields) == 0 }
 
-// Key extracts doc's sort key: per field, the smallest value reached
-// (ascending) or the largest (descending), with arrays contributing their
-// elements and a missing field sorting as null.
+// Key extracts doc's sort key: per field, the smallest value the path
+// reaches (ascending) or the largest (descending), with arrays
+// contributing their elements (an empty array sorts below null) and a
+// missing field sorting as null.
 func (s *Sort) Key(doc bson.Raw) SortKey {
 	key := make(SortKey, len(s.fields))
-	for i, f := range s.fields {
-		vals, _ := bsonx.Lookup(doc, f)
+	for i := range s.fields {
 		var best bson.RawValue
 		found := false
 		consider := func(v bson.RawValue) {
@@ -75,24 +87,29 @@ func (s *Sort) Key(doc bson.Raw) SortKey {
 				best, found = v, true
 				return
 			}
-			c := bsonx.Compare(v, best)
+			c := compareValues(v, best, s.coll)
 			if (s.dirs[i] > 0 && c < 0) || (s.dirs[i] < 0 && c > 0) {
 				best = v
 			}
 		}
-		for _, v := range vals {
-			if v.Type == bson.TypeArray {
-				elems, _ := bson.Raw(v.Value).Values()
-				if len(elems) == 0 {
-					consider(bson.RawValue{Type: bson.TypeUndefined}) // empty array sorts before null
+		s.paths[i].walk(doc, false, func(v bson.RawValue, _ int) bool {
+			switch v.Type {
+			case 0:
+				consider(bson.RawValue{Type: bson.TypeNull})
+			case bson.TypeArray:
+				if len(v.Value) <= 5 {
+					consider(bson.RawValue{Type: bson.TypeUndefined})
+					break
 				}
-				for _, e := range elems {
+				forEach(v.Value, func(_ int, _ []byte, e bson.RawValue) bool {
 					consider(e)
-				}
-				continue
+					return false
+				})
+			default:
+				consider(v)
 			}
-			consider(v)
-		}
+			return false
+		})
 		if !found {
 			best = bson.RawValue{Type: bson.TypeNull}
 		}
@@ -104,7 +121,7 @@ func (s *Sort) Key(doc bson.Raw) SortKey {
 // CompareKeys orders two sort keys.
 func (s *Sort) CompareKeys(a, b SortKey) int {
 	for i := range s.fields {
-		if c := bsonx.Compare(a[i], b[i]); c != 0 {
+		if c := compareValues(a[i], b[i], s.coll); c != 0 {
 			return c * s.dirs[i]
 		}
 	}
