@@ -73,6 +73,75 @@ var matchCases = []struct {
 	{`{"a": [1, 2, 3]}`, `{"a": {"$size": 3}}`, true},
 	{`{"a": 3}`, `{"a": {"$size": 1}}`, false},
 	{`{"a": 1}`, `{"$comment": "x", "a": 1}`, true},
+	// $type: https://www.mongodb.com/docs/manual/reference/operator/query/type/
+	{`{"a": 1}`, `{"a": {"$type": "int"}}`, true},
+	{`{"a": 1}`, `{"a": {"$type": 16}}`, true},
+	{`{"a": 1.5}`, `{"a": {"$type": "number"}}`, true},
+	{`{"a": "x"}`, `{"a": {"$type": ["double", "string"]}}`, true},
+	{`{"a": [1, "x"]}`, `{"a": {"$type": "string"}}`, true},
+	{`{"a": [1]}`, `{"a": {"$type": "array"}}`, true},
+	{`{"b": 1}`, `{"a": {"$type": "null"}}`, false},
+	// $mod: https://www.mongodb.com/docs/manual/reference/operator/query/mod/
+	{`{"a": 12}`, `{"a": {"$mod": [4, 0]}}`, true},
+	{`{"a": 13.9}`, `{"a": {"$mod": [4, 1]}}`, true},
+	{`{"a": -5}`, `{"a": {"$mod": [4, -1]}}`, true},
+	{`{"a": "12"}`, `{"a": {"$mod": [4, 0]}}`, false},
+	// $all: https://www.mongodb.com/docs/manual/reference/operator/query/all/
+	{`{"a": [1, 2, 3]}`, `{"a": {"$all": [3, 1]}}`, true},
+	{`{"a": [1, 2]}`, `{"a": {"$all": [1, 4]}}`, false},
+	{`{"a": 1}`, `{"a": {"$all": [1]}}`, true},
+	{`{"a": [1]}`, `{"a": {"$all": []}}`, false},
+	{`{"a": [[1, 2], 3]}`, `{"a": {"$all": [[1, 2]]}}`, true},
+	{`{"a": [{"b": 1, "c": 2}, {"b": 3}]}`, `{"a": {"$all": [{"$elemMatch": {"b": 1}}, {"$elemMatch": {"b": 3}}]}}`, true},
+	// $elemMatch: https://www.mongodb.com/docs/manual/reference/operator/query/elemMatch/
+	{`{"a": [1, 10]}`, `{"a": {"$elemMatch": {"$gt": 5, "$lt": 8}}}`, false},
+	{`{"a": [1, 6]}`, `{"a": {"$elemMatch": {"$gt": 5, "$lt": 8}}}`, true},
+	{`{"a": [{"b": 1, "c": 1}, {"b": 2, "c": 2}]}`, `{"a": {"$elemMatch": {"b": 1, "c": 2}}}`, false},
+	{`{"a": [{"b": 1, "c": 1}, {"b": 2, "c": 2}]}`, `{"a": {"$elemMatch": {"b": 2, "c": 2}}}`, true},
+	{`{"a": {"b": 1}}`, `{"a": {"$elemMatch": {"b": 1}}}`, false},
+	{`{"a": [[1, 2]]}`, `{"a": {"$elemMatch": {"0": 1}}}`, true},
+	{`{"a": [{"b": 1}]}`, `{"a": {"$elemMatch": {"$or": [{"b": 2}, {"b": 1}]}}}`, true},
+	// bitwise: https://www.mongodb.com/docs/manual/reference/operator/query-bitwise/
+	{`{"a": 54}`, `{"a": {"$bitsAllSet": [1, 5]}}`, true},
+	{`{"a": 54}`, `{"a": {"$bitsAllSet": 50}}`, true},
+	{`{"a": 20}`, `{"a": {"$bitsAllClear": 35}}`, true},
+	{`{"a": 20}`, `{"a": {"$bitsAnySet": [1, 5]}}`, false},
+	{`{"a": 20}`, `{"a": {"$bitsAnyClear": [2, 4]}}`, false},
+	{`{"a": -1}`, `{"a": {"$bitsAllSet": [70]}}`, true},
+	{`{"a": 2.5}`, `{"a": {"$bitsAnySet": [1]}}`, false},
+	{`{"a": {"$binary": {"base64": "MA==", "subType": "00"}}}`, `{"a": {"$bitsAllSet": [4, 5]}}`, true},
+	{`{"a": 48}`, `{"a": {"$bitsAllSet": {"$binary": {"base64": "MA==", "subType": "00"}}}}`, true},
+	// null and missing: https://www.mongodb.com/docs/manual/tutorial/query-for-null-fields/
+	{`{"a": {"$undefined": true}}`, `{"a": null}`, false},
+	{`{"a": [1, "s"]}`, `{"a.b": null}`, true},
+	{`{"a": [{"b": 3}, {}]}`, `{"a.b": null}`, true},
+	{`{"a": [{"b": 1}]}`, `{"a.b": {"$exists": true}}`, true},
+	{`{"a": []}`, `{"a.b": {"$exists": true}}`, false},
+}
+
+// Positional matches report the element of the first array the match
+// went through (mongod's elemMatchKey).
+func TestMatchArrayIndex(t *testing.T) {
+	for _, tc := range []struct {
+		doc, filter string
+		want        int
+	}{
+		{`{"a": [4, 5, 6]}`, `{"a": 5}`, 1},
+		{`{"a": [{"b": 1}, {"b": 2}]}`, `{"a.b": 2}`, 1},
+		{`{"a": [{"b": [7, 8]}, {"b": [9]}]}`, `{"a.b": 9}`, 1},
+		{`{"a": [1, 7, 9]}`, `{"a": {"$elemMatch": {"$gt": 8}}}`, 2},
+		{`{"x": 1, "a": [1, 7]}`, `{"x": 1, "a": {"$gte": 7}}`, 1},
+		{`{"a": 5}`, `{"a": 5}`, -1},
+	} {
+		f, err := ParseFilter(ej(t, tc.filter))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, idx := f.MatchArrayIndex(ej(t, tc.doc))
+		if !ok || idx != tc.want {
+			t.Errorf("%s on %s: matched %v at %d, want %d", tc.filter, tc.doc, ok, idx, tc.want)
+		}
+	}
 }
 
 func TestMatch(t *testing.T) {
@@ -101,6 +170,28 @@ func TestFilterErrors(t *testing.T) {
 		{`{"a": {"$not": 1}}`, mongoerr.BadValue, "$not needs a regex or a document"},
 		{`{"a": {"$regex": "a", "$options": "q"}}`, mongoerr.Code(51108), " invalid flag in regex options: q"},
 		{`{"$where": "1"}`, mongoerr.Code(6108304), "no globalScriptEngine in $where parsing"},
+		{`{"a": {"$type": "foo"}}`, mongoerr.BadValue, "Unknown type name alias: foo"},
+		{`{"a": {"$type": 100}}`, mongoerr.BadValue, "Invalid numerical type code: 100"},
+		{`{"a": {"$type": {}}}`, mongoerr.TypeMismatch, "type must be represented as a number or a string"},
+		{`{"a": {"$mod": [0, 1]}}`, mongoerr.BadValue, "divisor cannot be 0"},
+		{`{"a": {"$mod": [1]}}`, mongoerr.BadValue, "malformed mod, not enough elements"},
+		{`{"a": {"$mod": 1}}`, mongoerr.BadValue, "malformed mod, needs to be an array"},
+		{`{"a": {"$all": 1}}`, mongoerr.BadValue, "$all needs an array"},
+		{`{"a": {"$all": [{"$elemMatch": {"b": 1}}, 2]}}`, mongoerr.BadValue, "$all/$elemMatch has to be consistent"},
+		{`{"a": {"$elemMatch": 1}}`, mongoerr.BadValue, "$elemMatch needs an Object"},
+		{`{"a": {"$elemMatch": {"$expr": {"$eq": [1, 1]}}}}`, mongoerr.BadValue, "$expr can only be applied to the top-level document"},
+		{`{"a": {"$size": -1}}`, mongoerr.BadValue, "$size may not be negative"},
+		{`{"a": {"$size": "x"}}`, mongoerr.BadValue, "$size needs a number"},
+		{`{"a": {"$bitsAllSet": "x"}}`, mongoerr.BadValue, ""},
+		{`{"a": {"$bitsAllSet": [-1]}}`, mongoerr.BadValue, "bit positions must be >= 0 but got: -1"},
+		{`{"a": {"$not": {}}}`, mongoerr.BadValue, "$not cannot be empty"},
+		{`{"a": {"$gt": {"$regularExpression": {"pattern": "x", "options": ""}}}}`, mongoerr.BadValue, "Can't have RegEx as arg to predicate over field 'a'."},
+		{`{"a": {"$eq": {"$undefined": true}}}`, mongoerr.BadValue, "cannot compare to undefined"},
+		{`{"$text": {"$search": "x"}}`, mongoerr.IndexNotFound, "text index required for $text query"},
+		{`{"a": {"$options": "i"}}`, mongoerr.BadValue, "$options needs a $regex"},
+		{`{"a": {"$regex": "(?<=x)y"}}`, mongoerr.Code(51091), ""},
+		{`{"$sampleRate": 2}`, mongoerr.BadValue, "numeric argument to $sampleRate must be in [0, 1]"},
+		{`{"$alwaysTrue": 2}`, mongoerr.FailedToParse, "$alwaysTrue must be an integer value of 1"},
 	} {
 		_, err := ParseFilter(ej(t, tc.filter))
 		me := mongoerr.As(err)
