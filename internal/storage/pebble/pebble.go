@@ -81,6 +81,9 @@ func Open(path string, o Options) (*Engine, error) {
 		e.fs = vfs.NewMem()
 		opts.FS = e.fs
 		path = ""
+		// The tables already live in memory: compressing them only costs
+		// CPU on every block read of a scan.
+		opts.ApplyCompressionSettings(func() pdb.DBCompressionSettings { return pdb.DBCompressionNone })
 	} else {
 		e.fs = vfs.Default
 	}
