@@ -198,7 +198,9 @@ func listDatabasesCmd(ctx context.Context, s *Service, req *Request, reply *bson
 			entry.AppendInt64("sizeOnDisk", size).AppendBoolean("empty", false)
 		}
 		doc := bson.Raw(entry.Build())
-		if !filter.Matches(doc) {
+		if ok, err := filter.MatchesErr(doc); err != nil {
+			return err
+		} else if !ok {
 			continue
 		}
 		total += size
@@ -255,7 +257,9 @@ func listCollectionsCmd(ctx context.Context, s *Service, req *Request, reply *bs
 			}
 		}
 		doc := bson.Raw(b.Build())
-		if filter.Matches(doc) {
+		if ok, err := filter.MatchesErr(doc); err != nil {
+			return err
+		} else if ok {
 			docs = append(docs, doc)
 		}
 	}

@@ -240,7 +240,10 @@ func selectRecords(ctx context.Context, tx storage.Txn, coll *catalog.Collection
 	}
 	if id, ok := query.IDEquality(raw); ok {
 		rec, found, err := coll.FindID(tx, id)
-		if err != nil || !found || !f.Matches(rec.Doc) {
+		if err != nil || !found {
+			return nil, err
+		}
+		if ok, err := f.MatchesErr(rec.Doc); err != nil || !ok {
 			return nil, err
 		}
 		rec.Doc = append(bson.Raw(nil), rec.Doc...)
@@ -259,7 +262,9 @@ func selectRecords(ctx context.Context, tx storage.Txn, coll *catalog.Collection
 				return nil, err
 			}
 		}
-		if !f.Matches(rec.Doc) {
+		if ok, err := f.MatchesErr(rec.Doc); err != nil {
+			return nil, err
+		} else if !ok {
 			continue
 		}
 		rec.Doc = append(bson.Raw(nil), rec.Doc...)

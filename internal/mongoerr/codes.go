@@ -129,6 +129,63 @@ const (
 	QueryFeatureNotAllowed                   Code = 224
 	Location31252                            Code = 31252
 	Location31308                            Code = 31308
+	InvalidPipelineOperator                  Code = 168
+	Location10071                            Code = 10071
+	Location1257300                          Code = 1257300
+	Location15983                            Code = 15983
+	Location15998                            Code = 15998
+	Location16004                            Code = 16004
+	Location16020                            Code = 16020
+	Location16406                            Code = 16406
+	Location16410                            Code = 16410
+	Location16411                            Code = 16411
+	Location16412                            Code = 16412
+	Location16554                            Code = 16554
+	Location16555                            Code = 16555
+	Location16609                            Code = 16609
+	Location16610                            Code = 16610
+	Location16611                            Code = 16611
+	Location16612                            Code = 16612
+	Location16866                            Code = 16866
+	Location16867                            Code = 16867
+	Location16868                            Code = 16868
+	Location16872                            Code = 16872
+	Location16874                            Code = 16874
+	Location16875                            Code = 16875
+	Location16876                            Code = 16876
+	Location16877                            Code = 16877
+	Location17080                            Code = 17080
+	Location17081                            Code = 17081
+	Location17082                            Code = 17082
+	Location17083                            Code = 17083
+	Location17276                            Code = 17276
+	Location28667                            Code = 28667
+	Location28680                            Code = 28680
+	Location28714                            Code = 28714
+	Location28756                            Code = 28756
+	Location28757                            Code = 28757
+	Location28758                            Code = 28758
+	Location28759                            Code = 28759
+	Location28761                            Code = 28761
+	Location28762                            Code = 28762
+	Location28763                            Code = 28763
+	Location28764                            Code = 28764
+	Location28765                            Code = 28765
+	Location28766                            Code = 28766
+	Location40060                            Code = 40060
+	Location40061                            Code = 40061
+	Location40062                            Code = 40062
+	Location40063                            Code = 40063
+	Location40064                            Code = 40064
+	Location40065                            Code = 40065
+	Location40066                            Code = 40066
+	Location40067                            Code = 40067
+	Location40068                            Code = 40068
+	Location40353                            Code = 40353
+	Location51080                            Code = 51080
+	Location51081                            Code = 51081
+	Location51082                            Code = 51082
+	Location51083                            Code = 51083
 )
 
 var codeNames = map[Code]string{
@@ -251,4 +308,61 @@ var codeNames = map[Code]string{
 	QueryFeatureNotAllowed:                   "QueryFeatureNotAllowed",
 	Location31252:                            "Location31252",
 	Location31308:                            "Location31308",
+	InvalidPipelineOperator:                  "InvalidPipelineOperator",
+	Location10071:                            "Location10071",
+	Location1257300:                          "Location1257300",
+	Location15983:                            "Location15983",
+	Location15998:                            "Location15998",
+	Location16004:                            "Location16004",
+	Location16020:                            "Location16020",
+	Location16406:                            "Location16406",
+	Location16410:                            "Location16410",
+	Location16411:                            "Location16411",
+	Location16412:                            "Location16412",
+	Location16554:                            "Location16554",
+	Location16555:                            "Location16555",
+	Location16609:                            "Location16609",
+	Location16610:                            "Location16610",
+	Location16611:                            "Location16611",
+	Location16612:                            "Location16612",
+	Location16866:                            "Location16866",
+	Location16867:                            "Location16867",
+	Location16868:                            "Location16868",
+	Location16872:                            "Location16872",
+	Location16874:                            "Location16874",
+	Location16875:                            "Location16875",
+	Location16876:                            "Location16876",
+	Location16877:                            "Location16877",
+	Location17080:                            "Location17080",
+	Location17081:                            "Location17081",
+	Location17082:                            "Location17082",
+	Location17083:                            "Location17083",
+	Location17276:                            "Location17276",
+	Location28667:                            "Location28667",
+	Location28680:                            "Location28680",
+	Location28714:                            "Location28714",
+	Location28756:                            "Location28756",
+	Location28757:                            "Location28757",
+	Location28758:                            "Location28758",
+	Location28759:                            "Location28759",
+	Location28761:                            "Location28761",
+	Location28762:                            "Location28762",
+	Location28763:                            "Location28763",
+	Location28764:                            "Location28764",
+	Location28765:                            "Location28765",
+	Location28766:                            "Location28766",
+	Location40060:                            "Location40060",
+	Location40061:                            "Location40061",
+	Location40062:                            "Location40062",
+	Location40063:                            "Location40063",
+	Location40064:                            "Location40064",
+	Location40065:                            "Location40065",
+	Location40066:                            "Location40066",
+	Location40067:                            "Location40067",
+	Location40068:                            "Location40068",
+	Location40353:                            "Location40353",
+	Location51080:                            "Location51080",
+	Location51081:                            "Location51081",
+	Location51082:                            "Location51082",
+	Location51083:                            "Location51083",
 }

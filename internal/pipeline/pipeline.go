@@ -196,7 +196,9 @@ func (f *filterStage) Next(ctx context.Context) (bson.Raw, bool, error) {
 		if !ok || err != nil {
 			return nil, ok, err
 		}
-		if f.f.Matches(d) {
+		if ok, err := f.f.MatchesErr(d); err != nil {
+			return nil, false, err
+		} else if ok {
 			return d, true, nil
 		}
 	}

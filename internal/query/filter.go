@@ -10,6 +10,8 @@ package query
 
 import (
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/secantusdb/secantus/internal/expr"
 )
 
 // Collator compares strings under a collation; nil means the simple
@@ -22,14 +24,16 @@ type Collator interface {
 type Options struct {
 	// Collator compares strings in $eq, $in, ranges and sorts.
 	Collator Collator
-	// Let holds the values of the command's let variables, for $expr.
-	Let bson.Raw
+	// Scope holds the command's let variables and $$NOW for $expr; nil
+	// means no let.
+	Scope *expr.Scope
 }
 
 // Filter is a parsed query filter.
 type Filter struct {
-	root node
-	opts Options
+	root  node
+	opts  Options
+	exprs bool // the filter evaluates expressions, which may fail
 }
 
 // ParseFilter parses a filter document with the simple collation; nil
@@ -48,28 +52,72 @@ func ParseFilterWith(filter bson.Raw, opts Options) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.root = root
+	f.root, f.exprs = root, p.exprs
 	return f, nil
 }
 
-// Matches reports whether doc satisfies the filter.
+// Matches reports whether doc satisfies the filter. An expression that
+// fails to evaluate ($expr dividing by zero) does not match; callers that
+// must report such errors, as every query command does, use MatchesErr.
 func (f *Filter) Matches(doc bson.Raw) bool {
+	ok, _ := f.MatchesErr(doc)
+	return ok
+}
+
+// MatchesErr reports whether doc satisfies the filter, or the error an
+// expression in it raised.
+func (f *Filter) MatchesErr(doc bson.Raw) (ok bool, err error) {
 	if f == nil {
-		return true
+		return true, nil
 	}
-	return f.root.match(doc, nil)
+	if f.exprs {
+		defer catchEval(&err)
+	}
+	return f.root.match(doc, nil), nil
 }
 
 // MatchArrayIndex matches doc and also returns the position, in the
 // first array the match went through, of the element that satisfied it
 // (mongod's elemMatchKey, which the positional $ operator uses), or -1.
-func (f *Filter) MatchArrayIndex(doc bson.Raw) (bool, int) {
+func (f *Filter) MatchArrayIndex(doc bson.Raw) (ok bool, idx int, err error) {
 	if f == nil {
-		return true, -1
+		return true, -1, nil
+	}
+	if f.exprs {
+		defer catchEval(&err)
 	}
 	d := details{idx: -1}
-	ok := f.root.match(doc, &d)
-	return ok, d.idx
+	ok = f.root.match(doc, &d)
+	return ok, d.idx, nil
+}
+
+// evalError carries an expression's evaluation error out of the match
+// tree, whose nodes answer only yes or no.
+type evalError struct{ err error }
+
+func catchEval(err *error) {
+	if r := recover(); r != nil {
+		e, ok := r.(evalError)
+		if !ok {
+			panic(r)
+		}
+		*err = e.err
+	}
+}
+
+// exprNode is $expr: the aggregation expression evaluated against the
+// document must be truthy.
+type exprNode struct {
+	e  expr.Expr
+	ec *expr.EvalContext
+}
+
+func (n *exprNode) match(doc bson.Raw, _ *details) bool {
+	v, err := n.e.Eval(n.ec, doc)
+	if err != nil {
+		panic(evalError{err})
+	}
+	return expr.Truthy(v)
 }
 
 // details collects what a match found, when the caller asks.

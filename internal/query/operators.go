@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/bsonx"
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
 
@@ -175,7 +176,16 @@ func parseExpr(p *parser, name string, arg bson.RawValue, lvl level) (node, erro
 	if lvl == levelSub {
 		return nil, mongoerr.New(mongoerr.BadValue, "$expr can only be applied to the top-level document")
 	}
-	return nil, notSupported(name)
+	sc, err := p.scope()
+	if err != nil {
+		return nil, err
+	}
+	e, err := expr.Parse(arg, sc.Parse)
+	if err != nil {
+		return nil, err
+	}
+	p.exprs = true
+	return &exprNode{e: e, ec: sc.Eval}, nil
 }
 
 func parseJSONSchema(p *parser, name string, arg bson.RawValue, lvl level) (node, error) {

@@ -5,6 +5,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
 
@@ -20,8 +21,22 @@ const (
 )
 
 type parser struct {
-	opts *Options
-	path string // the path whose operators are being parsed, for messages
+	opts  *Options
+	path  string // the path whose operators are being parsed, for messages
+	exprs bool   // an expression was parsed
+}
+
+// scope returns the expression scope of the query, making one without
+// let variables when the command gave none.
+func (p *parser) scope() (*expr.Scope, error) {
+	if p.opts.Scope == nil {
+		s, err := expr.NewScope(nil, p.opts.Collator)
+		if err != nil {
+			return nil, err
+		}
+		p.opts.Scope = s
+	}
+	return p.opts.Scope, nil
 }
 
 // topParser parses a pathless operator ({$or: [...]}); a nil node with

@@ -5,6 +5,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
 
@@ -117,6 +118,37 @@ var matchCases = []struct {
 	{`{"a": [{"b": 3}, {}]}`, `{"a.b": null}`, true},
 	{`{"a": [{"b": 1}]}`, `{"a.b": {"$exists": true}}`, true},
 	{`{"a": []}`, `{"a.b": {"$exists": true}}`, false},
+	// $expr: https://www.mongodb.com/docs/manual/reference/operator/query/expr/
+	{`{"a": 5, "b": 3}`, `{"$expr": {"$gt": ["$a", "$b"]}}`, true},
+	{`{"a": 2, "b": 3}`, `{"$expr": {"$gt": ["$a", "$b"]}}`, false},
+	{`{"a": 2, "b": 3}`, `{"$expr": {"$eq": [{"$add": ["$a", 1]}, "$b"]}}`, true},
+	{`{"a": 2}`, `{"$expr": {"$cond": [{"$gte": ["$a", 2]}, true, false]}}`, true},
+	{`{"a": 0}`, `{"$expr": "$a"}`, false},
+	{`{"a": 2}`, `{"$and": [{"a": 2}, {"$expr": {"$eq": ["$$ROOT.a", 2]}}]}`, true},
+}
+
+func TestExprLetAndErrors(t *testing.T) {
+	sc, err := expr.NewScope(ej(t, `{"target": {"$add": [1, 1]}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFilterWith(ej(t, `{"$expr": {"$eq": ["$a", "$$target"]}}`), Options{Scope: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Matches(ej(t, `{"a": 2}`)) || f.Matches(ej(t, `{"a": 3}`)) {
+		t.Fatal("let variable not applied")
+	}
+	if _, err := ParseFilter(ej(t, `{"$expr": {"$eq": ["$a", "$$nope"]}}`)); err == nil {
+		t.Fatal("undefined variable accepted")
+	}
+	f, err = ParseFilter(ej(t, `{"$expr": {"$divide": [1, "$a"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.MatchesErr(ej(t, `{"a": 0}`)); ok || mongoerr.As(err) == nil {
+		t.Fatalf("division by zero: %v %v", ok, err)
+	}
 }
 
 // Positional matches report the element of the first array the match
@@ -137,8 +169,8 @@ func TestMatchArrayIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok, idx := f.MatchArrayIndex(ej(t, tc.doc))
-		if !ok || idx != tc.want {
+		ok, idx, err := f.MatchArrayIndex(ej(t, tc.doc))
+		if err != nil || !ok || idx != tc.want {
 			t.Errorf("%s on %s: matched %v at %d, want %d", tc.filter, tc.doc, ok, idx, tc.want)
 		}
 	}
