@@ -50,10 +50,8 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 	} else if explain {
 		return rejectUnsupported(req, "explain")
 	}
-	if req.Arg("let").Type != 0 {
-		return rejectUnsupported(req, "let")
-	}
-	if err := checkCollation("aggregate.collation", req.Arg("collation")); err != nil {
+	opts, err := queryOptions(req, "aggregate.collation", req.Arg("collation"))
+	if err != nil {
 		return err
 	}
 	if req.Arg("cursor").Type == 0 {
@@ -67,7 +65,7 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 	if err != nil {
 		return err
 	}
-	p, err := pipeline.Parse(stages)
+	p, err := pipeline.Parse(stages, opts)
 	if err != nil {
 		return err
 	}

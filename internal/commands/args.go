@@ -6,6 +6,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/catalog"
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
 )
@@ -175,10 +176,38 @@ func parseDecimalFloat(s string) (float64, error) { return strconv.ParseFloat(s,
 
 // filterArg reads and parses an optional filter document field.
 func filterArg(req *Request, field string) (bson.Raw, *query.Filter, error) {
+	return filterArgWith(req, field, query.Options{})
+}
+
+// filterArgWith reads and parses an optional filter document field with
+// the query's collation and let variables.
+func filterArgWith(req *Request, field string, opts query.Options) (bson.Raw, *query.Filter, error) {
 	raw, _, err := docArg(req, field)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := query.ParseFilter(raw)
+	f, err := query.ParseFilterWith(raw, opts)
 	return raw, f, err
+}
+
+// queryOptions resolves what a query runs with: its collation (the
+// collation argument, named field in errors) and the expression scope
+// of the command's let variables.
+func queryOptions(req *Request, field string, collation bson.RawValue) (query.Options, error) {
+	var opts query.Options
+	if err := checkCollation(field, collation); err != nil {
+		return opts, err
+	}
+	if v := req.Arg("let"); v.Type != 0 {
+		d, ok := v.DocumentOK()
+		if !ok {
+			return opts, typeMismatch(req.Name+".let", "object", v)
+		}
+		sc, err := expr.NewScope(d, opts.Collator)
+		if err != nil {
+			return opts, err
+		}
+		opts.Scope = sc
+	}
+	return opts, nil
 }

@@ -23,8 +23,9 @@ type deleteStatement struct {
 	hint      bson.RawValue
 }
 
-func parseDeleteStatement(doc bson.Raw) (*deleteStatement, error) {
+func parseDeleteStatement(req *Request, doc bson.Raw) (*deleteStatement, error) {
 	st := &deleteStatement{}
+	var collation bson.RawValue
 	elems, err := doc.Elements()
 	if err != nil {
 		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
@@ -51,9 +52,7 @@ func parseDeleteStatement(doc bson.Raw) (*deleteStatement, error) {
 		case "hint":
 			st.hint = v
 		case "collation":
-			if err := checkCollation("delete.deletes.collation", v); err != nil {
-				return nil, err
-			}
+			collation = v
 		default:
 			return nil, mongoerr.Newf(mongoerr.UnrecognizedCommandField, "BSON field 'delete.deletes.%s' is an unknown field.", e.Key())
 		}
@@ -64,7 +63,11 @@ func parseDeleteStatement(doc bson.Raw) (*deleteStatement, error) {
 	if !hasLimit {
 		return nil, mongoerr.New(mongoerr.Location40414, "BSON field 'delete.deletes.limit' is missing but a required field")
 	}
-	st.filter, err = query.ParseFilter(st.rawFilter)
+	opts, err := queryOptions(req, "delete.deletes.collation", collation)
+	if err != nil {
+		return nil, err
+	}
+	st.filter, err = query.ParseFilterWith(st.rawFilter, opts)
 	return st, err
 }
 
@@ -76,8 +79,8 @@ func deleteCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	if err != nil {
 		return err
 	}
-	if req.Arg("let").Type != 0 {
-		return rejectUnsupported(req, "let")
+	if _, err := queryOptions(req, "", bson.RawValue{}); err != nil {
+		return err
 	}
 	stmts, ordered, err := writeStatements(req, "deletes")
 	if err != nil {
@@ -86,7 +89,7 @@ func deleteCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	durable := writeConcernJournaled(req)
 	var w writeResult
 	for i, raw := range stmts {
-		st, err := parseDeleteStatement(raw)
+		st, err := parseDeleteStatement(req, raw)
 		if err == nil {
 			var n int
 			n, _, err = s.runDelete(ctx, req.DB, name, st.rawFilter, st.filter, nil, st.one, st.hint, durable)

@@ -25,20 +25,18 @@ func findAndModifyCmd(ctx context.Context, s *Service, req *Request, reply *bson
 	if err != nil {
 		return err
 	}
-	if req.Arg("let").Type != 0 {
-		return rejectUnsupported(req, "let")
-	}
-	if err := checkCollation("findAndModify.collation", req.Arg("collation")); err != nil {
+	opts, err := queryOptions(req, "findAndModify.collation", req.Arg("collation"))
+	if err != nil {
 		return err
 	}
 	st := &updateStatement{hint: req.Arg("hint")}
-	if st.rawFilter, st.filter, err = filterArg(req, "query"); err != nil {
+	if st.rawFilter, st.filter, err = filterArgWith(req, "query", opts); err != nil {
 		return err
 	}
 	if srt, ok, err := docArg(req, "sort"); err != nil {
 		return err
 	} else if ok && len(srt) > 5 {
-		if st.sort, err = query.ParseSort(srt); err != nil {
+		if st.sort, err = query.ParseSortWith(srt, opts.Collator); err != nil {
 			return err
 		}
 	}

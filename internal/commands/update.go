@@ -36,7 +36,7 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 	if err != nil {
 		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
 	}
-	var u bson.RawValue
+	var u, collation bson.RawValue
 	var arrayFilters []bson.Raw
 	for _, e := range elems {
 		v := e.Value()
@@ -73,9 +73,7 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 		case "hint":
 			st.hint = v
 		case "collation":
-			if err := checkCollation("update.updates.collation", v); err != nil {
-				return nil, err
-			}
+			collation = v
 		case "sort":
 			d, ok := v.DocumentOK()
 			if !ok {
@@ -98,7 +96,11 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 	if u.Type == 0 {
 		return nil, mongoerr.New(mongoerr.Location40414, "BSON field 'update.updates.u' is missing but a required field")
 	}
-	if st.filter, err = query.ParseFilter(st.rawFilter); err != nil {
+	opts, err := queryOptions(req, "update.updates.collation", collation)
+	if err != nil {
+		return nil, err
+	}
+	if st.filter, err = query.ParseFilterWith(st.rawFilter, opts); err != nil {
 		return nil, err
 	}
 	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters}); err != nil {
@@ -121,8 +123,8 @@ func updateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	if err != nil {
 		return err
 	}
-	if req.Arg("let").Type != 0 {
-		return rejectUnsupported(req, "let")
+	if _, err := queryOptions(req, "", bson.RawValue{}); err != nil {
+		return err
 	}
 	stmts, ordered, err := writeStatements(req, "updates")
 	if err != nil {

@@ -59,7 +59,11 @@ func (s *CollScan) Next(ctx context.Context) (bson.Raw, bool, error) {
 				return nil, false, err
 			}
 		}
-		if s.filter == nil || s.filter.Matches(rec.Doc) {
+		ok, err := s.filter.MatchesErr(rec.Doc)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
 			s.LastRecordID = rec.ID
 			// The engine reuses the iterator's buffer: hand out a copy.
 			return append(bson.Raw(nil), rec.Doc...), true, nil
@@ -104,8 +108,8 @@ func (s *IDLookup) Next(context.Context) (bson.Raw, bool, error) {
 	if err != nil || !found {
 		return nil, false, err
 	}
-	if s.filter != nil && !s.filter.Matches(rec.Doc) {
-		return nil, false, nil
+	if ok, err := s.filter.MatchesErr(rec.Doc); !ok || err != nil {
+		return nil, false, err
 	}
 	return rec.Doc, true, nil
 }

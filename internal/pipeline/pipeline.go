@@ -47,8 +47,9 @@ var known = map[string]bool{
 	"$unionWith": true, "$unset": true,
 }
 
-// Parse parses the stages of an aggregate command.
-func Parse(stages []bson.Raw) (*Pipeline, error) {
+// Parse parses the stages of an aggregate command, with the command's
+// collation and let variables.
+func Parse(stages []bson.Raw, opts query.Options) (*Pipeline, error) {
 	p := &Pipeline{}
 	for i, st := range stages {
 		elems, err := st.Elements()
@@ -59,7 +60,7 @@ func Parse(stages []bson.Raw) (*Pipeline, error) {
 			return nil, mongoerr.New(mongoerr.Code(40323), "A pipeline stage specification object must contain exactly one field.")
 		}
 		s := stageSpec{name: elems[0].Key(), arg: elems[0].Value()}
-		if err := s.parse(); err != nil {
+		if err := s.parse(opts); err != nil {
 			return nil, err
 		}
 		if i == 0 && s.name == "$match" {
@@ -71,7 +72,7 @@ func Parse(stages []bson.Raw) (*Pipeline, error) {
 	return p, nil
 }
 
-func (s *stageSpec) parse() error {
+func (s *stageSpec) parse(opts query.Options) error {
 	var err error
 	switch s.name {
 	case "$match":
@@ -79,13 +80,13 @@ func (s *stageSpec) parse() error {
 		if !ok {
 			return mongoerr.New(mongoerr.Location15959, "the match filter must be an expression in an object")
 		}
-		s.filter, err = query.ParseFilter(d)
+		s.filter, err = query.ParseFilterWith(d, opts)
 	case "$sort":
 		d, ok := s.arg.DocumentOK()
 		if !ok || len(d) <= 5 {
 			return mongoerr.New(mongoerr.Location15973, "the $sort key specification must be an object")
 		}
-		s.sort, err = query.ParseSort(d)
+		s.sort, err = query.ParseSortWith(d, opts.Collator)
 	case "$skip", "$limit":
 		n, ok := s.arg.AsInt64OK()
 		if !ok {
