@@ -20,6 +20,9 @@ func init() {
 		"$lte": comparison(func(c int) bool { return c <= 0 }),
 		"$cmp": fixed(2, evalCmp),
 
+		// array.go
+		"$in": fixed(2, evalIn),
+
 		// boolean.go
 		"$and": parseAnd,
 		"$or":  parseOr,

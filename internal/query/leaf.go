@@ -248,7 +248,10 @@ func parseSize(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, err
 		if arg.Type == bson.TypeDecimal128 {
 			f = decimalFloat(arg)
 		}
-		if f != math.Trunc(f) || math.IsInf(f, 0) {
+		if f != math.Trunc(f) {
+			return nil, mongoerr.New(mongoerr.BadValue, "$size must be a whole number")
+		}
+		if math.IsInf(f, 0) {
 			return alwaysPred(false), nil
 		}
 		n = int64(f)

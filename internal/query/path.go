@@ -32,7 +32,8 @@ func newFieldPath(p string) fieldPath { return fieldPath{full: p, parts: strings
 //   - an array met before the end of the path is traversed: each document
 //     element is descended with the rest of the path (a missing field there
 //     yields missing), and when the next component is an array index the
-//     element at that position is descended with the index consumed instead;
+//     element at that position is descended with the index consumed instead
+//     (an array there at the end of the path is expanded like any leaf);
 //     scalars in the array yield nothing, and an array that yields nothing
 //     at all yields missing once;
 //   - a scalar met before the end of the path yields missing;
@@ -79,9 +80,6 @@ func walkArray(arr []byte, rest []string, expand bool, idx int, fn visitFunc) bo
 		eidx := outer(idx, i)
 		if numeric && i == want {
 			yielded = true
-			if len(rest) == 1 {
-				return fn(e, eidx)
-			}
 			return walkValue(e, rest[1:], expand, eidx, fn)
 		}
 		if e.Type == bson.TypeEmbeddedDocument {
