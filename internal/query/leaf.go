@@ -244,10 +244,7 @@ func parseSize(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, err
 	case bson.TypeInt32, bson.TypeInt64:
 		n = arg.AsInt64()
 	default:
-		f := arg.AsFloat64()
-		if arg.Type == bson.TypeDecimal128 {
-			f = decimalFloat(arg)
-		}
+		f := numberFloat(arg)
 		if f != math.Trunc(f) {
 			return nil, mongoerr.New(mongoerr.BadValue, "$size must be a whole number")
 		}
@@ -285,10 +282,7 @@ func parseType(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, err
 	add := func(v bson.RawValue) error {
 		switch {
 		case bsonx.IsNumber(v.Type):
-			f := v.AsFloat64()
-			if v.Type == bson.TypeDecimal128 {
-				f = decimalFloat(v)
-			}
+			f := numberFloat(v)
 			code := int64(f)
 			if float64(code) != f || !bsonx.ValidType(code) {
 				return mongoerr.Newf(mongoerr.BadValue, "Invalid numerical type code: %s", bsonx.Format(v))
@@ -539,10 +533,7 @@ func (b *bitsPred) test(v bson.RawValue) bool {
 		n := v.AsInt64()
 		bit = func(pos uint32) bool { return int64Bit(n, pos) }
 	case bson.TypeDouble, bson.TypeDecimal128:
-		f := v.AsFloat64()
-		if v.Type == bson.TypeDecimal128 {
-			f = decimalFloat(v)
-		}
+		f := numberFloat(v)
 		if f != math.Trunc(f) {
 			return false
 		}
@@ -629,10 +620,7 @@ func bitPosition(v bson.RawValue) (uint32, error) {
 	var n int64
 	switch v.Type {
 	case bson.TypeDouble, bson.TypeDecimal128:
-		f := v.AsFloat64()
-		if v.Type == bson.TypeDecimal128 {
-			f = decimalFloat(v)
-		}
+		f := numberFloat(v)
 		if math.IsNaN(f) {
 			return 0, mongoerr.Newf(mongoerr.BadValue, "bit positions cannot take a NaN: %s", bsonx.Format(v))
 		}

@@ -119,10 +119,7 @@ func parseSampleRate(p *parser, name string, arg bson.RawValue, lvl level) (node
 	if !bsonx.IsNumber(arg.Type) {
 		return nil, mongoerr.New(mongoerr.BadValue, "argument to $sampleRate must be a numeric type")
 	}
-	rate, _ := arg.AsFloat64OK()
-	if arg.Type == bson.TypeDecimal128 {
-		rate = decimalFloat(arg)
-	}
+	rate := numberFloat(arg)
 	if !(rate >= 0 && rate <= 1) {
 		return nil, mongoerr.New(mongoerr.BadValue, "numeric argument to $sampleRate must be in [0, 1]")
 	}

@@ -43,10 +43,7 @@ func ParseSortWith(spec bson.Raw, coll Collator) (*Sort, error) {
 		if !bsonx.IsNumber(v.Type) {
 			return nil, mongoerr.New(mongoerr.Location15974, "Illegal key in $sort specification: "+e.Key()+": "+bsonx.Format(v))
 		}
-		f := v.AsFloat64()
-		if v.Type == bson.TypeDecimal128 {
-			f = decimalFloat(v)
-		}
+		f := numberFloat(v)
 		if f != 1 && f != -1 {
 			return nil, mongoerr.New(mongoerr.Location15975, "$sort key ordering must be 1 (for ascending) or -1 (for descending)")
 		}

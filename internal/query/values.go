@@ -31,6 +31,14 @@ func isNaN(v bson.RawValue) bool {
 	return false
 }
 
+// numberFloat converts any numeric value to the nearest double.
+func numberFloat(v bson.RawValue) float64 {
+	if v.Type == bson.TypeDecimal128 {
+		return decimalFloat(v)
+	}
+	return v.AsFloat64()
+}
+
 // decimalFloat converts a decimal128 to the nearest double.
 func decimalFloat(v bson.RawValue) float64 {
 	d := v.Decimal128()
