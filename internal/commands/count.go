@@ -2,7 +2,12 @@ package commands
 
 import (
 	"context"
-	"sort"
+	"encoding/binary"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
@@ -34,19 +39,16 @@ func countCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Doc
 	if spec.RawFilter, spec.Filter, err = filterArg(req, "query"); err != nil {
 		return err
 	}
-	skip, _, err := intArg(req, "skip")
+	skip, err := countSkipArg(req.Arg("skip"))
 	if err != nil {
 		return err
 	}
-	if skip < 0 {
-		return mongoerr.New(mongoerr.BadValue, "skip value is negative in count query")
-	}
-	limit, _, err := intArg(req, "limit")
+	limit, err := countLimitArg(req.Arg("limit"))
 	if err != nil {
 		return err
 	}
-	if limit < 0 {
-		limit = -limit // mongod treats a negative count limit as its absolute value
+	if _, err := maxTimeArg(req); err != nil {
+		return err
 	}
 	spec.Skip, spec.Limit = skip, limit
 	tx, coll := s.readTxn(req.DB, name)
@@ -78,9 +80,111 @@ func countCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Doc
 			n++
 		}
 	}
-	reply.AppendInt32("n", int32(n))
+	appendNumber(reply, "n", n)
 	return nil
 }
+
+// countLimitArg parses count's limit: any integral number, a negative
+// one meaning its absolute value (count has no "single batch").
+func countLimitArg(v bson.RawValue) (int64, error) {
+	if v.Type == 0 {
+		return 0, nil
+	}
+	if !isNumber(v) {
+		return 0, mongoerr.New(mongoerr.BadValue, "limit value is not a valid number")
+	}
+	n, err := integerElement("limit", v)
+	if err != nil {
+		return 0, err
+	}
+	if n == math.MinInt64 {
+		return 0, mongoerr.New(mongoerr.BadValue, "limit value for count cannot be min long")
+	}
+	if n < 0 {
+		n = -n
+	}
+	return n, nil
+}
+
+// countSkipArg parses count's skip: a non-negative integral number.
+func countSkipArg(v bson.RawValue) (int64, error) {
+	if v.Type == 0 {
+		return 0, nil
+	}
+	if !isNumber(v) {
+		return 0, mongoerr.New(mongoerr.BadValue, "skip value is not a valid number")
+	}
+	n, err := integerElement("skip", v)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a non-negative number in: skip: %s", elementString(v))
+	}
+	return n, nil
+}
+
+func isNumber(v bson.RawValue) bool {
+	switch v.Type {
+	case bson.TypeInt32, bson.TypeInt64, bson.TypeDouble, bson.TypeDecimal128:
+		return true
+	}
+	return false
+}
+
+// integerElement converts a number that must hold an integer to int64,
+// with the messages of mongod's BSONElement::parseIntegerElementToLong.
+func integerElement(field string, v bson.RawValue) (int64, error) {
+	switch v.Type {
+	case bson.TypeInt32:
+		return int64(v.Int32()), nil
+	case bson.TypeInt64:
+		return v.Int64(), nil
+	case bson.TypeDouble:
+		f := v.Double()
+		switch {
+		case math.IsNaN(f):
+			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer, but found NaN in: %s: %s", field, elementString(v))
+		case f >= 0x1p63 || f < -0x1p63:
+			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent as a 64-bit integer: %s: %s", field, elementString(v))
+		case f != math.Trunc(f):
+			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer: %s: %s", field, elementString(v))
+		}
+		return int64(f), nil
+	case bson.TypeDecimal128:
+		r, ok := new(big.Rat).SetString(v.Decimal128().String())
+		if ok && r.IsInt() && r.Num().IsInt64() {
+			return r.Num().Int64(), nil
+		}
+		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent as a 64-bit integer: %s: %s", field, elementString(v))
+	}
+	return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a number in: %s: %s", field, elementString(v))
+}
+
+// elementString renders a number as mongod's BSONElement::toString does
+// in messages (doubles with a decimal point: -1.0, 1.5).
+func elementString(v bson.RawValue) string {
+	switch v.Type {
+	case bson.TypeInt32:
+		return strconv.Itoa(int(v.Int32()))
+	case bson.TypeInt64:
+		return strconv.FormatInt(v.Int64(), 10)
+	case bson.TypeDouble:
+		f := v.Double()
+		s := strconv.FormatFloat(f, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEIN") {
+			s += ".0"
+		}
+		return s
+	case bson.TypeDecimal128:
+		return v.Decimal128().String()
+	}
+	return v.String()
+}
+
+// maxDistinctBytes is mongod's cap on distinct's values (16 MiB less
+// room for the rest of the reply).
+const maxDistinctBytes = MaxBSONObjectSize - 4096
 
 func distinctCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.DocumentBuilder) error {
 	if err := checkFields(req, "key", "query", "collation", "hint", "collectionUUID", "querySettings"); err != nil {
@@ -105,6 +209,9 @@ func distinctCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.
 	if spec.RawFilter, spec.Filter, err = filterArg(req, "query"); err != nil {
 		return err
 	}
+	if _, err := maxTimeArg(req); err != nil {
+		return err
+	}
 	tx, coll := s.readTxn(req.DB, name)
 	if err := checkHint(coll, req.Arg("hint")); err != nil {
 		tx.Rollback()
@@ -113,58 +220,96 @@ func distinctCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.
 	s.Stats.Query.Add(1)
 	st := exec.BuildFind(tx, coll, spec)
 	defer st.Close()
-	var values []bson.RawValue
-	size := 0
+	leaf := key[strings.LastIndexByte(key, '.')+1:]
+	set := distinctSet{seen: map[string]struct{}{}}
 	for {
 		doc, ok, err := st.Next(ctx)
 		if err != nil {
-			return err
+			return executorError(err, "distinct command")
 		}
 		if !ok {
 			break
 		}
 		for _, v := range bsonx.DistinctValues(doc, key) {
-			values = append(values, v)
-			size += len(v.Value)
-		}
-		if size > 2*MaxBSONObjectSize {
-			// Dedupe early so duplicates alone cannot exhaust memory.
-			values = dedupeSorted(values)
-			size = 0
-			for _, v := range values {
-				size += len(v.Value)
+			if !set.add(v, leaf) {
+				continue
 			}
-			if size > MaxBSONObjectSize {
-				return mongoerr.New(mongoerr.BSONObjectTooLarge, "distinct too big, 16mb cap")
+			// mongod's running estimate: the size of each new value's
+			// element, checked as values are collected.
+			if set.bytes >= maxDistinctBytes {
+				return executorError(mongoerr.New(mongoerr.Location17217, "distinct too big, 16mb cap"), "distinct command")
 			}
 		}
 	}
-	// mongod collects distinct values in an ordered set: sorted, unique
-	// under BSON comparison (so 1 and 1.0 are one value).
-	values = dedupeSorted(values)
-	size = 0
-	for _, v := range values {
-		size += len(v.Value)
-	}
-	if size > MaxBSONObjectSize {
-		return mongoerr.New(mongoerr.BSONObjectTooLarge, "distinct too big, 16mb cap")
-	}
+	// mongod collects distinct values in an ordered set: the reply lists
+	// them sorted in BSON order, once each under BSON equality (so 1,
+	// NumberLong(1) and 1.0 are one value, the first one found).
+	values := set.values
+	slices.SortStableFunc(values, func(a, b bson.RawValue) int { return bsonx.Compare(a, b) })
+	values = slices.CompactFunc(values, func(a, b bson.RawValue) bool { return bsonx.Compare(a, b) == 0 })
 	arr := bsoncore.NewArrayBuilder()
 	for _, v := range values {
 		arr.AppendValue(bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
 	}
-	reply.AppendArray("values", arr.Build())
+	built := arr.Build()
+	if 4+1+len("values")+1+len(built)+1 >= maxDistinctBytes {
+		return mongoerr.New(mongoerr.Location31299, "distinct too big, 16mb cap")
+	}
+	reply.AppendArray("values", built)
 	return nil
 }
 
-// dedupeSorted sorts values in BSON order and drops equal neighbours.
-func dedupeSorted(values []bson.RawValue) []bson.RawValue {
-	sort.SliceStable(values, func(i, j int) bool { return bsonx.Compare(values[i], values[j]) < 0 })
-	out := values[:0]
-	for i, v := range values {
-		if i == 0 || bsonx.Compare(out[len(out)-1], v) != 0 {
-			out = append(out, v)
+// distinctSet gathers distinct's values, dropping exact repeats as they
+// arrive so that memory follows the number of distinct values, not of
+// documents. Values that are equal only under BSON comparison (1 and
+// 1.5-1+0.5, or {a: 1} and {a: 1.0}) may both be kept here; the final
+// sort merges them.
+type distinctSet struct {
+	seen   map[string]struct{}
+	values []bson.RawValue
+	bytes  int
+}
+
+func (d *distinctSet) add(v bson.RawValue, field string) bool {
+	k := distinctKey(v)
+	if _, ok := d.seen[k]; ok {
+		return false
+	}
+	d.seen[k] = struct{}{}
+	d.values = append(d.values, v)
+	d.bytes += 1 + len(field) + 1 + len(v.Value)
+	return true
+}
+
+// distinctKey is a map key for v under which numerically equal numbers
+// of different types collide, as they compare equal in BSON.
+func distinctKey(v bson.RawValue) string {
+	var buf [9]byte
+	num := func(n int64) string {
+		buf[0] = 'n'
+		binary.LittleEndian.PutUint64(buf[1:], uint64(n))
+		return string(buf[:])
+	}
+	switch v.Type {
+	case bson.TypeInt32:
+		return num(int64(v.Int32()))
+	case bson.TypeInt64:
+		return num(v.Int64())
+	case bson.TypeDouble:
+		f := v.Double()
+		if math.IsNaN(f) {
+			return "NaN"
+		}
+		if f == math.Trunc(f) && f >= -0x1p63 && f < 0x1p63 {
+			return num(int64(f))
+		}
+		buf[0] = 'd'
+		binary.LittleEndian.PutUint64(buf[1:], math.Float64bits(f))
+		return string(buf[:])
+	case bson.TypeDecimal128:
+		if n, err := integerElement("", v); err == nil {
+			return num(n)
 		}
 	}
-	return out
+	return string(rune(v.Type)) + string(v.Value)
 }

@@ -53,6 +53,9 @@ func defaultParams() map[string]*param {
 		"transactionLifetimeLimitSeconds":              {value: int32(60), runtime: true, startup: true, min: 1},
 		"ttlMonitorEnabled":                            {value: true, runtime: true, startup: true},
 		"ttlMonitorSleepSecs":                          {value: int32(60), runtime: true, startup: true, min: 1},
+		// allowDiskUseByDefault is what find and aggregate use when the
+		// command has no allowDiskUse (true since MongoDB 6.0).
+		"allowDiskUseByDefault": {value: true, runtime: true, startup: true},
 	}
 }
 
@@ -356,3 +359,7 @@ func setParameterCmd(ctx context.Context, s *Service, req *Request, reply *bsonc
 	appendAny(reply, "was", was)
 	return nil
 }
+
+// AllowDiskUseByDefault is whether queries without allowDiskUse may spill
+// to disk (allowDiskUseByDefault).
+func (p *Params) AllowDiskUseByDefault() bool { return p.bool("allowDiskUseByDefault") }

@@ -42,8 +42,18 @@ type Cursor struct {
 	LastUsed time.Time
 	// NReturned counts documents returned so far.
 	NReturned int64
-	// Limit, when positive, caps the total number of documents returned.
+	// Limit, when positive, caps the total number of documents returned;
+	// reaching it exhausts the cursor (as mongod's LIMIT stage reports EOF).
 	Limit int64
+	// AwaitData marks a tailable awaitData cursor: only its getMore may
+	// carry maxTimeMS.
+	AwaitData bool
+	// MaxTimeLeft is what remains of the time limit (maxTimeMS) of the
+	// command that opened the cursor; HasMaxTime says whether there is
+	// one. As on mongod, that budget is shared by every later getMore of
+	// a non-awaitData cursor.
+	MaxTimeLeft time.Duration
+	HasMaxTime  bool
 
 	src     Source
 	pending bson.Raw // read but did not fit the previous batch
@@ -60,6 +70,11 @@ func New(ns string, src Source) *Cursor {
 // NextBatch returns up to n documents (n <= 0: no count limit), bounded
 // by MaxBatchBytes; exhausted reports that the source is finished.
 func (c *Cursor) NextBatch(ctx context.Context, n int) (docs []bson.Raw, exhausted bool, err error) {
+	// A batch is a point at which a killed or timed-out operation stops,
+	// even if the source itself would not look at ctx before it ends.
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
 	size := 0
 	for n <= 0 || len(docs) < n {
 		if c.Limit > 0 && c.NReturned+int64(len(docs)) >= c.Limit {
@@ -88,6 +103,9 @@ func (c *Cursor) NextBatch(ctx context.Context, n int) (docs []bson.Raw, exhaust
 		docs = append(docs, doc)
 	}
 	c.NReturned += int64(len(docs))
+	if c.Limit > 0 && c.NReturned >= c.Limit {
+		c.done = true
+	}
 	return docs, c.done && c.pending == nil, nil
 }
 
@@ -267,4 +285,19 @@ func (m *Manager) Close() {
 	}
 	m.wg.Wait()
 	m.KillAll()
+}
+
+// WithMaxTime returns ctx bounded by what remains of the cursor's time
+// limit, and a function to call when the batch is done: it records the
+// time left for the next getMore and releases the context.
+func (c *Cursor) WithMaxTime(ctx context.Context) (context.Context, func()) {
+	if !c.HasMaxTime {
+		return ctx, func() {}
+	}
+	deadline := time.Now().Add(c.MaxTimeLeft)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	return ctx, func() {
+		c.MaxTimeLeft = max(time.Until(deadline), 0)
+		cancel()
+	}
 }

@@ -6,12 +6,11 @@ package exec
 
 import (
 	"context"
-	"sort"
+	"encoding/binary"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/catalog"
-	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
 	"github.com/secantusdb/secantus/internal/storage"
 )
@@ -38,6 +37,9 @@ type CollScan struct {
 	LastRecordID int64
 	// Examined counts documents read.
 	Examined int64
+	// ShowRecordID appends each document's record id as a trailing
+	// $recordId field (see RecordIDProject).
+	ShowRecordID bool
 }
 
 // NewCollScan starts a scan of coll as tx sees it.
@@ -66,6 +68,9 @@ func (s *CollScan) Next(ctx context.Context) (bson.Raw, bool, error) {
 		if ok {
 			s.LastRecordID = rec.ID
 			// The engine reuses the iterator's buffer: hand out a copy.
+			if s.ShowRecordID {
+				return appendRecordID(rec.Doc, rec.ID), true, nil
+			}
 			return append(bson.Raw(nil), rec.Doc...), true, nil
 		}
 	}
@@ -91,6 +96,8 @@ type IDLookup struct {
 	id     bson.RawValue
 	filter *query.Filter
 	done   bool
+	// ShowRecordID appends the record id as a trailing $recordId field.
+	ShowRecordID bool
 }
 
 // NewIDLookup prepares a point lookup of id in coll.
@@ -110,6 +117,9 @@ func (s *IDLookup) Next(context.Context) (bson.Raw, bool, error) {
 	}
 	if ok, err := s.filter.MatchesErr(rec.Doc); !ok || err != nil {
 		return nil, false, err
+	}
+	if s.ShowRecordID {
+		return appendRecordID(rec.Doc, rec.ID), true, nil
 	}
 	return rec.Doc, true, nil
 }
@@ -189,84 +199,112 @@ func (s *Project) Next(ctx context.Context) (bson.Raw, bool, error) {
 // Close implements Stage.
 func (s *Project) Close() { s.In.Close() }
 
-// Sort is a blocking sort. With Limit > 0 it keeps only the first Limit
-// documents (a top-k sort). It fails with mongod's error 292 when its
-// buffered documents exceed MemLimit bytes and AllowDiskUse is off.
-type Sort struct {
-	In           Stage
-	Spec         *query.Sort
-	Limit        int64
-	MemLimit     int64
-	AllowDiskUse bool
+// recordIDField is the field showRecordId adds, as mongod names it.
+const recordIDField = "$recordId"
 
-	docs   []sortItem
-	pos    int
-	loaded bool
+// recordIDTail is the size of a trailing {$recordId: <int64>} element:
+// type byte, name and its NUL, eight value bytes.
+const recordIDTail = 1 + len(recordIDField) + 1 + 8
+
+// appendRecordID returns a copy of doc with $recordId: rid as its last
+// field.
+func appendRecordID(doc bson.Raw, rid int64) bson.Raw {
+	out := make([]byte, 0, len(doc)+recordIDTail)
+	out = append(out, doc[:len(doc)-1]...)
+	out = append(out, byte(bson.TypeInt64))
+	out = append(out, recordIDField...)
+	out = append(out, 0)
+	out = binary.LittleEndian.AppendUint64(out, uint64(rid))
+	out = append(out, 0)
+	binary.LittleEndian.PutUint32(out, uint32(len(out)))
+	return out
 }
 
-type sortItem struct {
-	key query.SortKey
-	doc bson.Raw
-	seq int
+// splitRecordID separates the trailing $recordId element appendRecordID
+// added from the document; ok is false when doc does not end with one.
+func splitRecordID(doc bson.Raw) (rest bson.Raw, rid int64, ok bool) {
+	n := len(doc)
+	if n < 5+recordIDTail {
+		return doc, 0, false
+	}
+	tail := doc[n-1-recordIDTail : n-1]
+	if tail[0] != byte(bson.TypeInt64) || string(tail[1:1+len(recordIDField)]) != recordIDField || tail[1+len(recordIDField)] != 0 {
+		return doc, 0, false
+	}
+	rid = int64(binary.LittleEndian.Uint64(tail[recordIDTail-8:]))
+	out := make([]byte, 0, n-recordIDTail)
+	out = append(out, doc[:n-1-recordIDTail]...)
+	out = append(out, 0)
+	binary.LittleEndian.PutUint32(out, uint32(len(out)))
+	return out, rid, true
+}
+
+// RecordIDProject finishes showRecordId: its input documents carry their
+// record id as a trailing $recordId field (set by the scan, so that it
+// survives sorting); it applies Proj (when set) to the rest and puts
+// $recordId back last, as mongod's {$recordId: {$meta: "recordId"}}
+// projection does.
+type RecordIDProject struct {
+	In   Stage
+	Proj *query.Projection
 }
 
 // Next implements Stage.
-func (s *Sort) Next(ctx context.Context) (bson.Raw, bool, error) {
-	if !s.loaded {
-		if err := s.load(ctx); err != nil {
-			return nil, false, err
-		}
+func (s *RecordIDProject) Next(ctx context.Context) (bson.Raw, bool, error) {
+	doc, ok, err := s.In.Next(ctx)
+	if !ok || err != nil {
+		return nil, ok, err
 	}
-	if s.pos >= len(s.docs) {
-		return nil, false, nil
+	if s.Proj == nil {
+		return doc, true, nil
 	}
-	d := s.docs[s.pos].doc
-	s.docs[s.pos] = sortItem{}
-	s.pos++
-	return d, true, nil
-}
-
-func (s *Sort) load(ctx context.Context) error {
-	s.loaded = true
-	var mem int64
-	less := func(a, b sortItem) bool {
-		if c := s.Spec.CompareKeys(a.key, b.key); c != 0 {
-			return c < 0
-		}
-		return a.seq < b.seq
+	rest, rid, has := splitRecordID(doc)
+	out, err := s.Proj.Apply(rest)
+	if err != nil {
+		return nil, false, err
 	}
-	for seq := 0; ; seq++ {
-		doc, ok, err := s.In.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		s.docs = append(s.docs, sortItem{key: s.Spec.Key(doc), doc: doc, seq: seq})
-		mem += int64(len(doc))
-		if s.Limit > 0 && int64(len(s.docs)) >= 2*s.Limit+64 {
-			sort.SliceStable(s.docs, func(i, j int) bool { return less(s.docs[i], s.docs[j]) })
-			s.docs = s.docs[:s.Limit]
-			mem = 0
-			for _, d := range s.docs {
-				mem += int64(len(d.doc))
-			}
-		}
-		if s.MemLimit > 0 && mem > s.MemLimit && !s.AllowDiskUse {
-			return mongoerr.Newf(mongoerr.QueryExceededMemoryLimitNoDiskUseAllowed,
-				"Sort exceeded memory limit of %d bytes, but did not opt in to external sorting.", s.MemLimit)
-		}
+	if has {
+		out = appendRecordID(out, rid)
 	}
-	sort.SliceStable(s.docs, func(i, j int) bool { return less(s.docs[i], s.docs[j]) })
-	if s.Limit > 0 && int64(len(s.docs)) > s.Limit {
-		s.docs = s.docs[:s.Limit]
-	}
-	return nil
+	return out, true, nil
 }
 
 // Close implements Stage.
-func (s *Sort) Close() {
-	s.docs = nil
-	s.In.Close()
+func (s *RecordIDProject) Close() { s.In.Close() }
+
+// ReturnKey replaces each document by the index key that produced it,
+// as find's returnKey does. A collection scan has no index key, so it
+// yields an empty document; the _id point lookup yields {_id: <value>}.
+type ReturnKey struct {
+	In Stage
+	// IDIndex is set when the plan reads through the _id index.
+	IDIndex bool
 }
+
+var emptyDoc = bson.Raw{5, 0, 0, 0, 0}
+
+// Next implements Stage.
+func (s *ReturnKey) Next(ctx context.Context) (bson.Raw, bool, error) {
+	doc, ok, err := s.In.Next(ctx)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	if !s.IDIndex {
+		return emptyDoc, true, nil
+	}
+	id, err := doc.LookupErr("_id")
+	if err != nil {
+		return emptyDoc, true, nil
+	}
+	out := make([]byte, 4, 4+1+4+len(id.Value)+1)
+	out = append(out, byte(id.Type))
+	out = append(out, "_id"...)
+	out = append(out, 0)
+	out = append(out, id.Value...)
+	out = append(out, 0)
+	binary.LittleEndian.PutUint32(out, uint32(len(out)))
+	return out, true, nil
+}
+
+// Close implements Stage.
+func (s *ReturnKey) Close() { s.In.Close() }

@@ -17,6 +17,13 @@ type FindSpec struct {
 	Skip, Limit  int64
 	MemLimit     int64
 	AllowDiskUse bool
+	// TempDir is where a blocking sort spills ("" means os.TempDir()).
+	TempDir string
+	// ShowRecordID adds $recordId (int64) to each document returned.
+	ShowRecordID bool
+	// ReturnKey returns the index key of each match instead of the
+	// document.
+	ReturnKey bool
 }
 
 // BuildFind plans a find over coll (nil when the collection does not
@@ -25,6 +32,7 @@ type FindSpec struct {
 // collection scan; then sort, skip, limit and projection.
 func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 	var st Stage
+	idIndex := false
 	switch {
 	case coll == nil:
 		tx.Rollback()
@@ -37,10 +45,15 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 				natural, reverse = true, dir < 0
 			}
 		}
+		showRID := spec.ShowRecordID && !spec.ReturnKey
 		if id, ok := query.IDEquality(spec.RawFilter); ok && (spec.Sort == nil || natural) {
-			st = NewIDLookup(tx, coll, id, spec.Filter)
+			l := NewIDLookup(tx, coll, id, spec.Filter)
+			l.ShowRecordID = showRID
+			st, idIndex = l, true
 		} else {
-			st = NewCollScan(tx, coll, spec.Filter, reverse)
+			cs := NewCollScan(tx, coll, spec.Filter, reverse)
+			cs.ShowRecordID = showRID
+			st = cs
 		}
 		if natural {
 			spec.Sort = nil
@@ -51,7 +64,8 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 		if spec.Limit > 0 {
 			topK = spec.Skip + spec.Limit
 		}
-		st = &Sort{In: st, Spec: spec.Sort, Limit: topK, MemLimit: spec.MemLimit, AllowDiskUse: spec.AllowDiskUse}
+		st = &Sort{In: st, Spec: spec.Sort, Limit: topK, MemLimit: spec.MemLimit,
+			AllowDiskUse: spec.AllowDiskUse, TempDir: spec.TempDir}
 	}
 	if spec.Skip > 0 {
 		st = &Skip{In: st, N: spec.Skip}
@@ -59,7 +73,14 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 	if spec.Limit > 0 {
 		st = &Limit{In: st, N: spec.Limit}
 	}
-	if spec.Projection != nil {
+	switch {
+	case spec.ReturnKey:
+		// mongod's RETURN_KEY stage ignores the projection (apart from
+		// sort-key metadata, which SecantusDB does not produce).
+		st = &ReturnKey{In: st, IDIndex: idIndex}
+	case spec.ShowRecordID:
+		st = &RecordIDProject{In: st, Proj: spec.Projection}
+	case spec.Projection != nil:
 		st = &Project{In: st, Proj: spec.Projection}
 	}
 	return st

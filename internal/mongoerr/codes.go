@@ -366,3 +366,17 @@ var codeNames = map[Code]string{
 	Location51082:                            "Location51082",
 	Location51083:                            "Location51083",
 }
+
+// Codes of find, getMore, count and distinct (numbered assertions: their
+// codeName is "Location<N>").
+const (
+	// Location17217 is distinct's "distinct too big, 16mb cap" while
+	// collecting values.
+	Location17217 Code = 17217
+	// Location31299 is distinct's final reply-size check.
+	Location31299 Code = 31299
+	// Location51024 is an IDL "value must be >= 0" validation failure.
+	Location51024 Code = 51024
+	// Location51173 is find's min/max without a hint.
+	Location51173 Code = 51173
+)
