@@ -246,6 +246,9 @@ func (notPred) expand() bool { return true }
 func onPath(path fieldPath, p pred) node {
 	switch p := p.(type) {
 	case andPred:
+		if m := newMultiPath(path, p); m != nil {
+			return m
+		}
 		and := make(andNode, 0, len(p))
 		for _, s := range p {
 			and = append(and, onPath(path, s))
@@ -260,6 +263,49 @@ func onPath(path fieldPath, p pred) node {
 		return alwaysNode(p)
 	}
 	return &pathNode{path: path, pred: p}
+}
+
+// multiPathNode is the conjunction of several predicates on one path
+// ({a: {$gte: 1, $lt: 5}}) evaluated in a single walk: each predicate
+// must be satisfied by some value the path reaches, not necessarily the
+// same one, exactly as separate path nodes would be.
+type multiPathNode struct {
+	path  fieldPath
+	preds []pred
+}
+
+func newMultiPath(path fieldPath, ps andPred) node {
+	if len(ps) < 2 || len(ps) > 64 {
+		return nil
+	}
+	for _, p := range ps {
+		switch p.(type) {
+		case andPred, notPred, alwaysPred:
+			return nil
+		}
+		if !p.expand() {
+			return nil
+		}
+		if _, ok := p.(indexedPred); ok {
+			return nil
+		}
+	}
+	return &multiPathNode{path: path, preds: ps}
+}
+
+func (m *multiPathNode) match(doc bson.Raw, d *details) bool {
+	var done uint64
+	all := uint64(1)<<len(m.preds) - 1
+	m.path.walk(doc, true, func(v bson.RawValue, idx int) bool {
+		for i, p := range m.preds {
+			if done&(1<<i) == 0 && p.test(v) {
+				done |= 1 << i
+				d.record(idx)
+			}
+		}
+		return done == all
+	})
+	return done == all
 }
 
 // alwaysPred is a predicate with a fixed answer ({$all: []} never matches).

@@ -1,6 +1,8 @@
 package query
 
 import (
+	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 
@@ -118,17 +120,79 @@ func arrayIndex(s string) (int, bool) {
 	return n, err == nil
 }
 
-// lookupField finds a top-level field of a BSON document in place.
+// lookupField finds a top-level field of a BSON document in place,
+// skipping over the other elements by their sizes without decoding them.
 func lookupField(doc []byte, name string) (bson.RawValue, bool) {
-	var out bson.RawValue
-	found := forEach(doc, func(_ int, key []byte, v bson.RawValue) bool {
-		if string(key) == name {
-			out = v
-			return true
+	if len(doc) < 5 {
+		return bson.RawValue{}, false
+	}
+	end := len(doc) - 1
+	for i := 4; i < end; {
+		t := doc[i]
+		i++
+		k := bytes.IndexByte(doc[i:end], 0)
+		if k < 0 {
+			return bson.RawValue{}, false
 		}
-		return false
-	})
-	return out, found
+		key := doc[i : i+k]
+		i += k + 1
+		n := valueSize(t, doc[i:end])
+		if n < 0 {
+			return bson.RawValue{}, false
+		}
+		if string(key) == name {
+			return bson.RawValue{Type: bson.Type(t), Value: doc[i : i+n]}, true
+		}
+		i += n
+	}
+	return bson.RawValue{}, false
+}
+
+// valueSize returns the length of a BSON value of type t at the start of
+// b, or -1 if it does not fit.
+func valueSize(t byte, b []byte) int {
+	n := -1
+	switch bson.Type(t) {
+	case bson.TypeUndefined, bson.TypeNull, bson.TypeMinKey, bson.TypeMaxKey:
+		n = 0
+	case bson.TypeBoolean:
+		n = 1
+	case bson.TypeInt32:
+		n = 4
+	case bson.TypeDouble, bson.TypeDateTime, bson.TypeTimestamp, bson.TypeInt64:
+		n = 8
+	case bson.TypeObjectID:
+		n = 12
+	case bson.TypeDecimal128:
+		n = 16
+	case bson.TypeString, bson.TypeJavaScript, bson.TypeSymbol:
+		if len(b) >= 4 {
+			n = 4 + int(int32(binary.LittleEndian.Uint32(b)))
+		}
+	case bson.TypeEmbeddedDocument, bson.TypeArray, bson.TypeCodeWithScope:
+		if len(b) >= 4 {
+			n = int(int32(binary.LittleEndian.Uint32(b)))
+		}
+	case bson.TypeBinary:
+		if len(b) >= 4 {
+			n = 5 + int(int32(binary.LittleEndian.Uint32(b)))
+		}
+	case bson.TypeDBPointer:
+		if len(b) >= 4 {
+			n = 4 + int(int32(binary.LittleEndian.Uint32(b))) + 12
+		}
+	case bson.TypeRegex:
+		p := bytes.IndexByte(b, 0)
+		if p >= 0 {
+			if o := bytes.IndexByte(b[p+1:], 0); o >= 0 {
+				n = p + 1 + o + 1
+			}
+		}
+	}
+	if n < 0 || n > len(b) {
+		return -1
+	}
+	return n
 }
 
 // forEach calls fn with each element of a BSON document or array in

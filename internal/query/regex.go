@@ -20,10 +20,12 @@ func (r *regexPred) expand() bool { return true }
 
 func (r *regexPred) test(v bson.RawValue) bool {
 	switch v.Type {
-	case bson.TypeString:
-		return r.re.MatchString(v.StringValue())
-	case bson.TypeSymbol:
-		return r.re.MatchString(v.Symbol())
+	case bson.TypeString, bson.TypeSymbol:
+		// The string's bytes in place: length prefix, text, NUL.
+		if len(v.Value) < 5 {
+			return false
+		}
+		return r.re.Match(v.Value[4 : len(v.Value)-1])
 	case bson.TypeRegex:
 		p, o := v.Regex()
 		return p == r.pattern && o == r.options
