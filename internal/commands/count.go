@@ -32,11 +32,12 @@ func countCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Doc
 	if err != nil {
 		return err
 	}
-	if err := checkCollation("count.collation", req.Arg("collation")); err != nil {
+	opts, err := queryOptions(req, "count.collation", req.Arg("collation"))
+	if err != nil {
 		return err
 	}
 	var spec exec.FindSpec
-	if spec.RawFilter, spec.Filter, err = filterArg(req, "query"); err != nil {
+	if spec.RawFilter, spec.Filter, err = filterArgWith(req, "query", opts); err != nil {
 		return err
 	}
 	skip, err := countSkipArg(req.Arg("skip"))
@@ -202,11 +203,12 @@ func distinctCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.
 		}
 		return typeMismatch("distinct.key", "string", keyVal)
 	}
-	if err := checkCollation("distinct.collation", req.Arg("collation")); err != nil {
+	opts, err := queryOptions(req, "distinct.collation", req.Arg("collation"))
+	if err != nil {
 		return err
 	}
 	var spec exec.FindSpec
-	if spec.RawFilter, spec.Filter, err = filterArg(req, "query"); err != nil {
+	if spec.RawFilter, spec.Filter, err = filterArgWith(req, "query", opts); err != nil {
 		return err
 	}
 	if _, err := maxTimeArg(req); err != nil {

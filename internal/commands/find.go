@@ -40,14 +40,18 @@ func findCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Docu
 	if err != nil {
 		return err
 	}
+	opts, err := queryOptions(req, "find.collation", req.Arg("collation"))
+	if err != nil {
+		return err
+	}
 	var spec exec.FindSpec
-	if spec.RawFilter, spec.Filter, err = filterArg(req, "filter"); err != nil {
+	if spec.RawFilter, spec.Filter, err = filterArgWith(req, "filter", opts); err != nil {
 		return err
 	}
 	if sortDoc, ok, err := docArg(req, "sort"); err != nil {
 		return err
 	} else if ok && len(sortDoc) > 5 {
-		if spec.Sort, err = query.ParseSort(sortDoc); err != nil {
+		if spec.Sort, err = query.ParseSortWith(sortDoc, opts.Collator); err != nil {
 			return err
 		}
 	}
@@ -129,17 +133,6 @@ func findCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Docu
 			}
 			return rejectUnsupported(req, f)
 		}
-	}
-	for _, f := range []string{"let"} {
-		if v := req.Arg(f); v.Type != 0 {
-			if b, ok := v.BooleanOK(); ok && !b {
-				continue
-			}
-			return rejectUnsupported(req, f)
-		}
-	}
-	if err := checkCollation("find.collation", req.Arg("collation")); err != nil {
-		return err
 	}
 	spec.MemLimit = s.Params.SortMemoryLimit()
 	spec.TempDir = s.TempDir()

@@ -35,6 +35,13 @@ func TestLetAndExpr(t *testing.T) {
 	if err := cur.All(ctx(t), &got); err != nil || len(got) != 2 {
 		t.Fatalf("aggregate with let: %v, %v", got, err)
 	}
+	cur, err = c.Find(ctx(t), overLimit, options.Find().SetLet(let))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx(t), &got); err != nil || len(got) != 2 {
+		t.Fatalf("find with let: %v, %v", got, err)
+	}
 	res, err := c.UpdateMany(ctx(t), overLimit, bson.D{{Key: "$set", Value: bson.D{{Key: "big", Value: true}}}}, options.UpdateMany().SetLet(let))
 	if err != nil || res.ModifiedCount != 2 {
 		t.Fatalf("update with let: %v, %v", res, err)
