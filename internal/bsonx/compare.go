@@ -62,8 +62,26 @@ func Equal(a, b bson.RawValue) bool { return Compare(a, b) == 0 }
 
 // Compare orders two BSON values as mongod does: by canonical type, then
 // by value within the type (numbers by numeric value across int32, int64,
-// double and decimal128; NaN below every other number).
-func Compare(a, b bson.RawValue) int {
+// double and decimal128; NaN below every other number). Strings compare
+// by their bytes: this is the simple collation.
+func Compare(a, b bson.RawValue) int { return compare(a, b, nil) }
+
+// StringComparer orders strings under a collation (a *collation.Collation
+// is one). Its CompareStrings returns a negative, zero or positive result.
+type StringComparer interface {
+	CompareStrings(a, b string) int
+}
+
+// CompareWith orders two BSON values as Compare does, except that strings
+// and symbols — at any depth, inside documents and arrays too — compare
+// with c, as mongod applies a collation. Field names are never collated.
+// A nil c is the simple collation: CompareWith(a, b, nil) == Compare(a, b).
+func CompareWith(a, b bson.RawValue, c StringComparer) int { return compare(a, b, c) }
+
+// EqualWith reports whether a and b are equal under the collation c.
+func EqualWith(a, b bson.RawValue, c StringComparer) bool { return compare(a, b, c) == 0 }
+
+func compare(a, b bson.RawValue, c StringComparer) int {
 	ca, cb := CanonicalType(bsoncore.Type(a.Type)), CanonicalType(bsoncore.Type(b.Type))
 	if ca != cb {
 		return cmp.Compare(ca, cb)
@@ -76,9 +94,12 @@ func Compare(a, b bson.RawValue) int {
 	case bson.TypeDouble, bson.TypeInt32, bson.TypeInt64, bson.TypeDecimal128:
 		return CompareNumbers(a, b)
 	case bson.TypeString, bson.TypeSymbol:
+		if c != nil {
+			return c.CompareStrings(string(stringBytes(a)), string(stringBytes(b)))
+		}
 		return bytes.Compare(stringBytes(a), stringBytes(b))
 	case bson.TypeEmbeddedDocument, bson.TypeArray:
-		return compareDocs(a.Value, b.Value, a.Type == bson.TypeEmbeddedDocument)
+		return compareDocs(a.Value, b.Value, a.Type == bson.TypeEmbeddedDocument, c)
 	case bson.TypeBinary:
 		sa, da := binaryParts(a.Value)
 		sb, db := binaryParts(b.Value)
@@ -135,7 +156,9 @@ func Compare(a, b bson.RawValue) int {
 		if c := bytes.Compare([]byte(ca), []byte(cb)); c != 0 {
 			return c
 		}
-		return compareDocs(sa, sb, true)
+		// The scope is JavaScript's environment, not data: mongod
+		// compares it without the collation.
+		return compareDocs(sa, sb, true, nil)
 	}
 	return bytes.Compare(a.Value, b.Value)
 }
@@ -143,23 +166,27 @@ func Compare(a, b bson.RawValue) int {
 // CompareDocs compares two documents as mongod's woCompare with field
 // names considered: element by element, first by canonical type, then by
 // field name, then by value; a prefix sorts first.
-func CompareDocs(a, b bson.Raw) int { return compareDocs(a, b, true) }
+func CompareDocs(a, b bson.Raw) int { return compareDocs(a, b, true, nil) }
 
-func compareDocs(a, b []byte, names bool) int {
+// CompareDocsWith compares two documents as CompareDocs does, with string
+// and symbol values (not field names) compared under the collation c.
+func CompareDocsWith(a, b bson.Raw, c StringComparer) int { return compareDocs(a, b, true, c) }
+
+func compareDocs(a, b []byte, names bool, c StringComparer) int {
 	ia, _ := bsoncore.Document(a).Elements()
 	ib, _ := bsoncore.Document(b).Elements()
 	for i := 0; i < len(ia) && i < len(ib); i++ {
 		va, vb := ia[i].Value(), ib[i].Value()
-		if c := cmp.Compare(CanonicalType(va.Type), CanonicalType(vb.Type)); c != 0 {
-			return c
+		if r := cmp.Compare(CanonicalType(va.Type), CanonicalType(vb.Type)); r != 0 {
+			return r
 		}
 		if names {
-			if c := bytes.Compare([]byte(ia[i].Key()), []byte(ib[i].Key())); c != 0 {
-				return c
+			if r := bytes.Compare([]byte(ia[i].Key()), []byte(ib[i].Key())); r != 0 {
+				return r
 			}
 		}
-		if c := Compare(bson.RawValue{Type: bson.Type(va.Type), Value: va.Data}, bson.RawValue{Type: bson.Type(vb.Type), Value: vb.Data}); c != 0 {
-			return c
+		if r := compare(bson.RawValue{Type: bson.Type(va.Type), Value: va.Data}, bson.RawValue{Type: bson.Type(vb.Type), Value: vb.Data}, c); r != 0 {
+			return r
 		}
 	}
 	return cmp.Compare(len(ia), len(ib))

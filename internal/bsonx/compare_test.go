@@ -2,6 +2,7 @@ package bsonx
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -218,5 +219,126 @@ func TestCompareDocs(t *testing.T) {
 				t.Errorf("reversed CompareDocs = %d, want %d", got, -tc.want)
 			}
 		})
+	}
+}
+
+// benchPairs are value pairs typical of sorts and index range checks.
+func benchPairs(b *testing.B) [][2]bson.RawValue {
+	mk := func(v any) bson.RawValue {
+		typ, data, err := bson.MarshalValue(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return bson.RawValue{Type: typ, Value: data}
+	}
+	return [][2]bson.RawValue{
+		{mk("alpha"), mk("alphabet")},
+		{mk(int32(42)), mk(int64(43))},
+		{mk(1.5), mk(int32(2))},
+		{mk(bson.D{{Key: "a", Value: "x"}, {Key: "b", Value: int32(1)}}), mk(bson.D{{Key: "a", Value: "x"}, {Key: "b", Value: int32(2)}})},
+		{mk(bson.A{"a", "b", "c"}), mk(bson.A{"a", "b", "d"})},
+	}
+}
+
+func BenchmarkCompare(b *testing.B) {
+	pairs := benchPairs(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := pairs[i%len(pairs)]
+		Compare(p[0], p[1])
+	}
+}
+
+// foldComparer is a stand-in collation: case-insensitive ASCII, like a
+// strength-2 collation on plain English.
+type foldComparer struct{}
+
+func (foldComparer) CompareStrings(a, b string) int {
+	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+func TestCompareWith(t *testing.T) {
+	sym := func(s string) bson.RawValue {
+		return bson.RawValue{Type: bson.TypeSymbol, Value: bsoncore.AppendString(nil, s)}
+	}
+	cws := func(code string, scope bson.D) bson.RawValue {
+		s, _ := bson.Marshal(scope)
+		return bson.RawValue{Type: bson.TypeCodeWithScope, Value: bsoncore.AppendCodeWithScope(nil, code, s)}
+	}
+	tests := []struct {
+		name       string
+		a, b       any
+		want       int // under foldComparer
+		wantSimple int // under nil (the simple collation)
+	}{
+		{"strings", "abc", "ABC", 0, 1},
+		{"strings ordered by collator", "b", "A", 1, 1},
+		{"collator, not bytes, decides", "a", "B", -1, 1},
+		{"symbol vs string", sym("ABC"), "abc", 0, -1},
+		{"symbols", sym("x"), sym("X"), 0, 1},
+		{"inside documents", bson.D{{Key: "k", Value: "Hello"}}, bson.D{{Key: "k", Value: "hello"}}, 0, -1},
+		{"field names are not collated", bson.D{{Key: "K", Value: "x"}}, bson.D{{Key: "k", Value: "x"}}, -1, -1},
+		{"inside arrays", bson.A{"a", "B"}, bson.A{"A", "b"}, 0, 1},
+		{"nested array in document", bson.D{{Key: "a", Value: bson.A{bson.D{{Key: "b", Value: "Q"}}}}}, bson.D{{Key: "a", Value: bson.A{bson.D{{Key: "b", Value: "q"}}}}}, 0, -1},
+		{"type order still first", "A", int32(1), 1, 1},
+		{"numbers unaffected", int32(2), 2.0, 0, 0},
+		{"regex not collated", bson.Regex{Pattern: "A"}, bson.Regex{Pattern: "a"}, -1, -1},
+		{"code not collated", bson.JavaScript("A"), bson.JavaScript("a"), -1, -1},
+		{"code scope not collated", cws("f", bson.D{{Key: "v", Value: "A"}}), cws("f", bson.D{{Key: "v", Value: "a"}}), -1, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := rv(t, tc.a), rv(t, tc.b)
+			if v, ok := tc.a.(bson.RawValue); ok {
+				a = v
+			}
+			if v, ok := tc.b.(bson.RawValue); ok {
+				b = v
+			}
+			if got := CompareWith(a, b, foldComparer{}); sign(got) != tc.want {
+				t.Errorf("CompareWith = %d, want %d", got, tc.want)
+			}
+			if got := CompareWith(b, a, foldComparer{}); sign(got) != -tc.want {
+				t.Errorf("reversed CompareWith = %d, want %d", got, -tc.want)
+			}
+			if got, want := CompareWith(a, b, nil), Compare(a, b); got != want || sign(got) != tc.wantSimple {
+				t.Errorf("CompareWith(nil) = %d, Compare = %d, want %d", got, want, tc.wantSimple)
+			}
+			if got := EqualWith(a, b, foldComparer{}); got != (tc.want == 0) {
+				t.Errorf("EqualWith = %v", got)
+			}
+		})
+	}
+}
+
+func TestCompareDocsWith(t *testing.T) {
+	a, _ := bson.Marshal(bson.D{{Key: "name", Value: "ZOE"}, {Key: "n", Value: int32(1)}})
+	b, _ := bson.Marshal(bson.D{{Key: "name", Value: "zoe"}, {Key: "n", Value: int32(2)}})
+	if got := CompareDocsWith(a, b, foldComparer{}); got != -1 {
+		t.Errorf("CompareDocsWith = %d, want -1 (names equal under the collation, n decides)", got)
+	}
+	if got := CompareDocsWith(a, b, nil); got != CompareDocs(a, b) || got != -1 {
+		t.Errorf("CompareDocsWith(nil) = %d, want CompareDocs = %d", got, CompareDocs(a, b))
+	}
+}
+
+func sign(n int) int {
+	switch {
+	case n < 0:
+		return -1
+	case n > 0:
+		return 1
+	}
+	return 0
+}
+
+func BenchmarkCompareWith(b *testing.B) {
+	pairs := benchPairs(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := pairs[i%len(pairs)]
+		CompareWith(p[0], p[1], foldComparer{})
 	}
 }

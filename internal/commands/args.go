@@ -6,6 +6,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/catalog"
+	"github.com/secantusdb/secantus/internal/collation"
 	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
@@ -191,12 +192,16 @@ func filterArgWith(req *Request, field string, opts query.Options) (bson.Raw, *q
 }
 
 // queryOptions resolves what a query runs with: its collation (the
-// collation argument, named field in errors) and the expression scope
-// of the command's let variables.
-func queryOptions(req *Request, field string, collation bson.RawValue) (query.Options, error) {
+// collation argument, named field in errors, or else the collection's
+// default) and the expression scope of the command's let variables.
+func queryOptions(req *Request, field string, collationArg bson.RawValue) (query.Options, error) {
 	var opts query.Options
-	if err := checkCollation(field, collation); err != nil {
+	c, err := req.collation(field, collationArg)
+	if err != nil {
 		return opts, err
+	}
+	if c != nil {
+		opts.Collator = c
 	}
 	if v := req.Arg("let"); v.Type != 0 {
 		d, ok := v.DocumentOK()
@@ -210,4 +215,42 @@ func queryOptions(req *Request, field string, collation bson.RawValue) (query.Op
 		opts.Scope = sc
 	}
 	return opts, nil
+}
+
+// collation parses a command's collation argument; without one, the
+// collection's default collation applies. nil is the simple collation.
+func (req *Request) collation(field string, v bson.RawValue) (*collation.Collation, error) {
+	if v.Type == 0 {
+		return req.defaultCollation()
+	}
+	d, ok := v.DocumentOK()
+	if !ok {
+		return nil, typeMismatch(field, "object", v)
+	}
+	c, err := collation.Parse(d)
+	if err != nil {
+		return nil, collation.WithQueryContext(err)
+	}
+	return c, nil
+}
+
+// defaultCollation is the collation the command's collection was
+// created with, if any.
+func (req *Request) defaultCollation() (*collation.Collation, error) {
+	name, ok := req.Command().StringValueOK()
+	if !ok || req.svc == nil {
+		return nil, nil
+	}
+	cat := req.svc.Catalog
+	cat.RLock()
+	coll := cat.Lookup(req.DB, name)
+	cat.RUnlock()
+	if coll == nil {
+		return nil, nil
+	}
+	spec, ok := coll.Options().Lookup("collation").DocumentOK()
+	if !ok {
+		return nil, nil
+	}
+	return collation.Parse(spec)
 }

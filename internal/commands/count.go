@@ -246,9 +246,14 @@ func distinctCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.
 	// mongod collects distinct values in an ordered set: the reply lists
 	// them sorted in BSON order, once each under BSON equality (so 1,
 	// NumberLong(1) and 1.0 are one value, the first one found).
+	// Under a collation, strings equal by it are one value too.
+	cmp := bsonx.Compare
+	if opts.Collator != nil {
+		cmp = func(a, b bson.RawValue) int { return bsonx.CompareWith(a, b, opts.Collator) }
+	}
 	values := set.values
-	slices.SortStableFunc(values, func(a, b bson.RawValue) int { return bsonx.Compare(a, b) })
-	values = slices.CompactFunc(values, func(a, b bson.RawValue) bool { return bsonx.Compare(a, b) == 0 })
+	slices.SortStableFunc(values, cmp)
+	values = slices.CompactFunc(values, func(a, b bson.RawValue) bool { return cmp(a, b) == 0 })
 	arr := bsoncore.NewArrayBuilder()
 	for _, v := range values {
 		arr.AppendValue(bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})

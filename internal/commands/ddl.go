@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/secantusdb/secantus/internal/catalog"
+	"github.com/secantusdb/secantus/internal/collation"
 	"github.com/secantusdb/secantus/internal/cursor"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
@@ -55,8 +56,17 @@ func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 				continue
 			}
 		case "collation":
-			if err := checkCollation("create.collation", e.Value()); err != nil {
+			d, ok := e.Value().DocumentOK()
+			if !ok {
+				return typeMismatch("create.collation", "object", e.Value())
+			}
+			c, err := collation.Parse(d)
+			if err != nil {
 				return err
+			}
+			if c != nil {
+				// Stored resolved, as listCollections reports it.
+				opts.AppendDocument(k, c.Spec())
 			}
 			continue
 		case "clusteredIndex":

@@ -34,6 +34,7 @@ func IsConnectionClosed(err error) bool { return errors.Is(err, errConnectionClo
 // Run executes one command and returns the reply document. An error is
 // returned only when no reply must be sent at all.
 func (s *Service) Run(ctx context.Context, req *Request) (bson.Raw, error) {
+	req.svc = s
 	start := time.Now()
 	reply, failed, err := s.run(ctx, req)
 	if err != nil {

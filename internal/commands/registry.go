@@ -101,6 +101,8 @@ type Request struct {
 	// Exhaust is set by a handler that wants the server to send its reply
 	// with moreToCome and run the command again (streaming hello).
 	Exhaust bool
+
+	svc *Service // the service running the request
 }
 
 // Arg returns the value of a field of the command document.

@@ -240,7 +240,7 @@ func selectRecords(ctx context.Context, tx storage.Txn, coll *catalog.Collection
 			srt = nil
 		}
 	}
-	if id, ok := query.IDEquality(raw); ok {
+	if id, ok := query.IDEquality(raw); ok && !f.Collated() {
 		rec, found, err := coll.FindID(tx, id)
 		if err != nil || !found {
 			return nil, err

@@ -46,7 +46,7 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 			}
 		}
 		showRID := spec.ShowRecordID && !spec.ReturnKey
-		if id, ok := query.IDEquality(spec.RawFilter); ok && (spec.Sort == nil || natural) {
+		if id, ok := query.IDEquality(spec.RawFilter); ok && (spec.Sort == nil || natural) && !spec.Filter.Collated() {
 			l := NewIDLookup(tx, coll, id, spec.Filter)
 			l.ShowRecordID = showRID
 			st, idIndex = l, true

@@ -258,8 +258,8 @@ func Truthy(v bson.RawValue) bool {
 // the one place expressions compare values, so that collation-aware
 // comparison of nested strings can be switched on here once bsonx has it.
 func compareValues(ec *EvalContext, a, b bson.RawValue) int {
-	if ec != nil && ec.Collator != nil && isString(a) && isString(b) {
-		return ec.Collator.CompareStrings(a.StringValue(), b.StringValue())
+	if ec != nil && ec.Collator != nil {
+		return bsonx.CompareWith(a, b, ec.Collator)
 	}
 	return bsonx.Compare(a, b)
 }

@@ -380,3 +380,14 @@ const (
 	// Location51173 is find's min/max without a hint.
 	Location51173 Code = 51173
 )
+
+// Codes of collation parsing (internal/collation).
+const (
+	// IncompatibleCollationVersion is a collation document whose version
+	// is not the collator version this server has.
+	IncompatibleCollationVersion Code = 161
+	// Location40413 is an IDL "is a duplicate field" error.
+	Location40413 Code = 40413
+)
+
+func init() { codeNames[IncompatibleCollationVersion] = "IncompatibleCollationVersion" }

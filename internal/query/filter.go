@@ -56,6 +56,10 @@ func ParseFilterWith(filter bson.Raw, opts Options) (*Filter, error) {
 	return f, nil
 }
 
+// Collated reports whether strings compare under a non-simple collation,
+// in which case an equality on a string is not a binary key lookup.
+func (f *Filter) Collated() bool { return f != nil && f.opts.Collator != nil }
+
 // Matches reports whether doc satisfies the filter. An expression that
 // fails to evaluate ($expr dividing by zero) does not match; callers that
 // must report such errors, as every query command does, use MatchesErr.

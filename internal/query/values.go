@@ -16,9 +16,10 @@ func bsoncoreType(t bson.Type) bsoncore.Type { return bsoncore.Type(t) }
 // compareValues orders two values in MongoDB's order, comparing strings
 // with the collator when there is one.
 func compareValues(a, b bson.RawValue, c Collator) int {
-	// PENDING(collation): strings compared with c once bsonx has a
-	// collation-aware comparison; no caller sets a collator yet.
-	return bsonx.Compare(a, b)
+	if c == nil {
+		return bsonx.Compare(a, b)
+	}
+	return bsonx.CompareWith(a, b, c)
 }
 
 func isNaN(v bson.RawValue) bool {
