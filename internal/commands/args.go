@@ -118,21 +118,6 @@ func rejectUnsupported(req *Request, field string) error {
 	return mongoerr.Newf(mongoerr.NotImplemented, "the '%s' option of %s is not supported by SecantusDB yet", field, req.Name)
 }
 
-// checkCollation accepts only the simple (binary) collation until
-// collations are implemented.
-func checkCollation(field string, v bson.RawValue) error {
-	if v.Type == 0 {
-		return nil
-	}
-	d, ok := v.DocumentOK()
-	if !ok {
-		return typeMismatch(field, "object", v)
-	}
-	if loc, _ := d.Lookup("locale").StringValueOK(); loc == "simple" {
-		return nil
-	}
-	return mongoerr.New(mongoerr.NotImplemented, "collations other than {locale: \"simple\"} are not supported by SecantusDB yet")
-}
 
 // checkHint accepts a hint naming an existing index (by name or key
 // pattern) of coll; with only the _id index and no planner yet a valid

@@ -1,0 +1,69 @@
+package integration
+
+import (
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collations change how strings compare in every query command, and a
+// collection's default collation applies when a command gives none
+// (https://www.mongodb.com/docs/manual/reference/collation/).
+func TestCollation(t *testing.T) {
+	t.Parallel()
+	_, db := connect(t)
+	c := db.Collection("words")
+	if _, err := c.InsertMany(ctx(t), []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "w", Value: "PING"}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "w", Value: "ping"}},
+		bson.D{{Key: "_id", Value: 3}, {Key: "w", Value: "píng"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ci := &options.Collation{Locale: "en_US", Strength: 2}
+	if n, err := c.CountDocuments(ctx(t), bson.D{{Key: "w", Value: "ping"}}, options.Count().SetCollation(ci)); err != nil || n != 2 {
+		t.Fatalf("count with strength 2: %d, %v", n, err)
+	}
+	if n, err := c.CountDocuments(ctx(t), bson.D{{Key: "w", Value: "ping"}}); err != nil || n != 1 {
+		t.Fatalf("count without collation: %d, %v", n, err)
+	}
+	var vals []string
+	if err := c.Distinct(ctx(t), "w", bson.D{}, options.Distinct().SetCollation(ci)).Decode(&vals); err != nil || len(vals) != 2 {
+		t.Fatalf("distinct with strength 2: %v, %v", vals, err)
+	}
+	res, err := c.DeleteMany(ctx(t), bson.D{{Key: "w", Value: "PING"}}, options.DeleteMany().SetCollation(&options.Collation{Locale: "en", Strength: 1}))
+	if err != nil || res.DeletedCount != 3 {
+		t.Fatalf("delete with strength 1: %v, %v", res, err)
+	}
+	_, err = c.CountDocuments(ctx(t), bson.D{}, options.Count().SetCollation(&options.Collation{Locale: "xx_nope"}))
+	wantCode(t, err, 2)
+
+	// A collection default collation, reported resolved by listCollections.
+	if err := db.CreateCollection(ctx(t), "ci", options.CreateCollection().SetCollation(ci)); err != nil {
+		t.Fatal(err)
+	}
+	d := db.Collection("ci")
+	d.InsertMany(ctx(t), []any{bson.D{{Key: "w", Value: "b"}}, bson.D{{Key: "w", Value: "A"}}, bson.D{{Key: "w", Value: "a"}}})
+	if n, err := d.CountDocuments(ctx(t), bson.D{{Key: "w", Value: "a"}}); err != nil || n != 2 {
+		t.Fatalf("default collation: %d, %v", n, err)
+	}
+	cur, err := d.Find(ctx(t), bson.D{}, options.Find().SetSort(bson.D{{Key: "w", Value: 1}, {Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "_id", Value: 0}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bson.M
+	if err := cur.All(ctx(t), &got); err != nil || len(got) != 3 || got[2]["w"] != "b" {
+		t.Fatalf("sort under the default collation: %v, %v", got, err)
+	}
+	specs, err := db.ListCollectionSpecifications(ctx(t), bson.D{{Key: "name", Value: "ci"}})
+	if err != nil || len(specs) != 1 {
+		t.Fatal(specs, err)
+	}
+	if loc, _ := specs[0].Options.Lookup("collation", "locale").StringValueOK(); loc != "en_US" {
+		t.Fatalf("listCollections options: %v", specs[0].Options)
+	}
+	if v, _ := specs[0].Options.Lookup("collation", "version").StringValueOK(); v != "57.1" {
+		t.Fatalf("collation not resolved: %v", specs[0].Options)
+	}
+}
