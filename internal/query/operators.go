@@ -189,5 +189,9 @@ func parseJSONSchema(p *parser, name string, arg bson.RawValue, lvl level) (node
 	if arg.Type != bson.TypeEmbeddedDocument {
 		return nil, mongoerr.New(mongoerr.TypeMismatch, "$jsonSchema must be an object")
 	}
-	return nil, notSupported(name)
+	s, err := parseSchema(arg.Document())
+	if err != nil {
+		return nil, err
+	}
+	return &schemaNode{s}, nil
 }
