@@ -118,7 +118,6 @@ func rejectUnsupported(req *Request, field string) error {
 	return mongoerr.Newf(mongoerr.NotImplemented, "the '%s' option of %s is not supported by SecantusDB yet", field, req.Name)
 }
 
-
 // checkHint accepts a hint naming an existing index (by name or key
 // pattern) of coll; with only the _id index and no planner yet a valid
 // hint cannot change the results. A missing index is mongod's BadValue.

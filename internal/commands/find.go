@@ -58,7 +58,7 @@ func findCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Docu
 	if proj, ok, err := docArg(req, "projection"); err != nil {
 		return err
 	} else if ok && len(proj) > 5 {
-		if spec.Projection, err = query.ParseProjection(proj); err != nil {
+		if spec.Projection, err = query.ParseFindProjection(proj, spec.Filter, opts); err != nil {
 			return err
 		}
 	}

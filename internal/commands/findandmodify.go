@@ -44,7 +44,7 @@ func findAndModifyCmd(ctx context.Context, s *Service, req *Request, reply *bson
 	if f, ok, err := docArg(req, "fields"); err != nil {
 		return err
 	} else if ok && len(f) > 5 {
-		if proj, err = query.ParseProjection(f); err != nil {
+		if proj, err = query.ParseFindProjection(f, st.filter, opts); err != nil {
 			return err
 		}
 	}

@@ -247,6 +247,9 @@ func splitRecordID(doc bson.Raw) (rest bson.Raw, rid int64, ok bool) {
 type RecordIDProject struct {
 	In   Stage
 	Proj *query.Projection
+	// Show puts $recordId back (showRecordId); without it the record id
+	// only feeds the projection's {$meta: "recordId"}.
+	Show bool
 }
 
 // Next implements Stage.
@@ -255,15 +258,17 @@ func (s *RecordIDProject) Next(ctx context.Context) (bson.Raw, bool, error) {
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	if s.Proj == nil {
+	if s.Proj == nil && s.Show {
 		return doc, true, nil
 	}
 	rest, rid, has := splitRecordID(doc)
-	out, err := s.Proj.Apply(rest)
-	if err != nil {
-		return nil, false, err
+	out := rest
+	if s.Proj != nil {
+		if out, err = s.Proj.ApplyWith(rest, query.ApplyParams{RecordID: rid, HasRecordID: has}); err != nil {
+			return nil, false, err
+		}
 	}
-	if has {
+	if has && s.Show {
 		out = appendRecordID(out, rid)
 	}
 	return out, true, nil

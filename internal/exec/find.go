@@ -45,7 +45,7 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 				natural, reverse = true, dir < 0
 			}
 		}
-		showRID := spec.ShowRecordID && !spec.ReturnKey
+		showRID := (spec.ShowRecordID || needsRecordID(spec.Projection)) && !spec.ReturnKey
 		if id, ok := query.IDEquality(spec.RawFilter); ok && (spec.Sort == nil || natural) && !spec.Filter.Collated() {
 			l := NewIDLookup(tx, coll, id, spec.Filter)
 			l.ShowRecordID = showRID
@@ -78,10 +78,14 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 		// mongod's RETURN_KEY stage ignores the projection (apart from
 		// sort-key metadata, which SecantusDB does not produce).
 		st = &ReturnKey{In: st, IDIndex: idIndex}
-	case spec.ShowRecordID:
-		st = &RecordIDProject{In: st, Proj: spec.Projection}
+	case spec.ShowRecordID || needsRecordID(spec.Projection):
+		st = &RecordIDProject{In: st, Proj: spec.Projection, Show: spec.ShowRecordID}
 	case spec.Projection != nil:
 		st = &Project{In: st, Proj: spec.Projection}
 	}
 	return st
 }
+
+// needsRecordID reports a projection with {$meta: "recordId"}, which needs
+// the scan to carry each document's record id.
+func needsRecordID(p *query.Projection) bool { return p != nil && p.NeedsRecordID() }

@@ -109,7 +109,7 @@ func (s *stageSpec) parse(opts query.Options) error {
 		if err := rejectExpressions(d); err != nil {
 			return err
 		}
-		s.proj, err = query.ParseProjection(d)
+		s.proj, err = query.ParseProjectionWith(d, query.ProjectionOptions{Aggregation: true})
 	case "$count":
 		f, ok := s.arg.StringValueOK()
 		if !ok || f == "" || strings.HasPrefix(f, "$") || strings.Contains(f, ".") {

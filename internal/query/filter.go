@@ -129,8 +129,10 @@ type details struct {
 	idx int
 }
 
+// record notes the array position a path match went through; the last
+// one recorded wins, as in mongod ({$and: [...]} reports its last clause).
 func (d *details) record(idx int) {
-	if d != nil && d.idx < 0 && idx >= 0 {
+	if d != nil && idx >= 0 {
 		d.idx = idx
 	}
 }

@@ -233,46 +233,6 @@ func TestFilterErrors(t *testing.T) {
 	}
 }
 
-func TestProjection(t *testing.T) {
-	doc := `{"_id": 1, "a": 1, "b": {"c": 2, "d": 3}, "e": [{"f": 1, "g": 2}, 5]}`
-	for _, tc := range []struct {
-		proj, want string
-	}{
-		{`{"a": 1}`, `{"_id": 1, "a": 1}`},
-		{`{"a": 1, "_id": 0}`, `{"a": 1}`},
-		{`{"b.c": 1}`, `{"_id": 1, "b": {"c": 2}}`},
-		{`{"b": {"d": 1}}`, `{"_id": 1, "b": {"d": 3}}`},
-		{`{"e.f": 1}`, `{"_id": 1, "e": [{"f": 1}]}`},
-		{`{"a": 0}`, `{"_id": 1, "b": {"c": 2, "d": 3}, "e": [{"f": 1, "g": 2}, 5]}`},
-		{`{"b.c": 0, "e.g": 0}`, `{"_id": 1, "a": 1, "b": {"d": 3}, "e": [{"f": 1}, 5]}`},
-		{`{"_id": 0}`, `{"a": 1, "b": {"c": 2, "d": 3}, "e": [{"f": 1, "g": 2}, 5]}`},
-		{`{"a": 1, "x": "lit"}`, `{"_id": 1, "a": 1, "x": "lit"}`},
-	} {
-		p, err := ParseProjection(ej(t, tc.proj))
-		if err != nil {
-			t.Errorf("%s: %v", tc.proj, err)
-			continue
-		}
-		got, err := p.Apply(ej(t, doc))
-		if err != nil || got.String() != ej(t, tc.want).String() {
-			t.Errorf("%s: got %s, want %s (%v)", tc.proj, got, ej(t, tc.want), err)
-		}
-	}
-	for _, tc := range []struct {
-		proj string
-		code mongoerr.Code
-	}{
-		{`{"a": 1, "b": 0}`, 31254},
-		{`{"a": 0, "b": 1}`, 31253},
-		{`{"a": 1, "a.b": 1}`, 31250},
-	} {
-		_, err := ParseProjection(ej(t, tc.proj))
-		if me := mongoerr.As(err); me == nil || me.Code != tc.code {
-			t.Errorf("%s: got %v, want code %d", tc.proj, err, tc.code)
-		}
-	}
-}
-
 func TestSort(t *testing.T) {
 	s, err := ParseSort(ej(t, `{"a": 1, "b": -1}`))
 	if err != nil {
