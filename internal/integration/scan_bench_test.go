@@ -148,6 +148,9 @@ func TestFindScanMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 100 000-document collection")
 	}
+	if raceEnabled {
+		t.Skip("heap figures are not meaningful under the race detector")
+	}
 	fx, err := scanSetup()
 	if err != nil {
 		t.Fatal(err)
