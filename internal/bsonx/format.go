@@ -20,7 +20,12 @@ func Format(v bson.RawValue) string {
 	case bson.TypeInt64:
 		return strconv.FormatInt(v.Int64(), 10)
 	case bson.TypeDouble:
-		return strconv.FormatFloat(v.Double(), 'g', -1, 64)
+		// mongod prints integral doubles with a decimal point (1.0).
+		f := strconv.FormatFloat(v.Double(), 'g', -1, 64)
+		if !strings.ContainsAny(f, ".eEIN") {
+			f += ".0"
+		}
+		return f
 	case bson.TypeNull:
 		return "null"
 	case bson.TypeUndefined:

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
-	"math/big"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -15,6 +13,7 @@ import (
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/exec"
 	"github.com/secantusdb/secantus/internal/mongoerr"
+	"github.com/secantusdb/secantus/internal/query"
 )
 
 func init() {
@@ -94,7 +93,7 @@ func countLimitArg(v bson.RawValue) (int64, error) {
 	if !isNumber(v) {
 		return 0, mongoerr.New(mongoerr.BadValue, "limit value is not a valid number")
 	}
-	n, err := integerElement("limit", v)
+	n, err := query.IntegerElement("limit", v)
 	if err != nil {
 		return 0, err
 	}
@@ -115,12 +114,12 @@ func countSkipArg(v bson.RawValue) (int64, error) {
 	if !isNumber(v) {
 		return 0, mongoerr.New(mongoerr.BadValue, "skip value is not a valid number")
 	}
-	n, err := integerElement("skip", v)
+	n, err := query.IntegerElement("skip", v)
 	if err != nil {
 		return 0, err
 	}
 	if n < 0 {
-		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a non-negative number in: skip: %s", elementString(v))
+		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a non-negative number in: skip: %s", bsonx.Format(v))
 	}
 	return n, nil
 }
@@ -131,56 +130,6 @@ func isNumber(v bson.RawValue) bool {
 		return true
 	}
 	return false
-}
-
-// integerElement converts a number that must hold an integer to int64,
-// with the messages of mongod's BSONElement::parseIntegerElementToLong.
-func integerElement(field string, v bson.RawValue) (int64, error) {
-	switch v.Type {
-	case bson.TypeInt32:
-		return int64(v.Int32()), nil
-	case bson.TypeInt64:
-		return v.Int64(), nil
-	case bson.TypeDouble:
-		f := v.Double()
-		switch {
-		case math.IsNaN(f):
-			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer, but found NaN in: %s: %s", field, elementString(v))
-		case f >= 0x1p63 || f < -0x1p63:
-			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent as a 64-bit integer: %s: %s", field, elementString(v))
-		case f != math.Trunc(f):
-			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer: %s: %s", field, elementString(v))
-		}
-		return int64(f), nil
-	case bson.TypeDecimal128:
-		r, ok := new(big.Rat).SetString(v.Decimal128().String())
-		if ok && r.IsInt() && r.Num().IsInt64() {
-			return r.Num().Int64(), nil
-		}
-		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent as a 64-bit integer: %s: %s", field, elementString(v))
-	}
-	return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a number in: %s: %s", field, elementString(v))
-}
-
-// elementString renders a number as mongod's BSONElement::toString does
-// in messages (doubles with a decimal point: -1.0, 1.5).
-func elementString(v bson.RawValue) string {
-	switch v.Type {
-	case bson.TypeInt32:
-		return strconv.Itoa(int(v.Int32()))
-	case bson.TypeInt64:
-		return strconv.FormatInt(v.Int64(), 10)
-	case bson.TypeDouble:
-		f := v.Double()
-		s := strconv.FormatFloat(f, 'g', -1, 64)
-		if !strings.ContainsAny(s, ".eEIN") {
-			s += ".0"
-		}
-		return s
-	case bson.TypeDecimal128:
-		return v.Decimal128().String()
-	}
-	return v.String()
 }
 
 // maxDistinctBytes is mongod's cap on distinct's values (16 MiB less
@@ -314,7 +263,7 @@ func distinctKey(v bson.RawValue) string {
 		binary.LittleEndian.PutUint64(buf[1:], math.Float64bits(f))
 		return string(buf[:])
 	case bson.TypeDecimal128:
-		if n, err := integerElement("", v); err == nil {
+		if n, err := query.IntegerElement("", v); err == nil {
 			return num(n)
 		}
 	}

@@ -383,7 +383,7 @@ func schemaCount(k string, v bson.RawValue) (int64, error) {
 	if !bsonx.IsNumber(v.Type) {
 		return 0, mongoerr.Newf(mongoerr.TypeMismatch, "$jsonSchema keyword '%s' must be a number", k)
 	}
-	n, err := integerArg(v)
+	n, err := IntegerElement(k, v)
 	if err != nil {
 		return 0, err
 	}
