@@ -38,7 +38,15 @@ func ParseSortWith(spec bson.Raw, coll Collator) (*Sort, error) {
 	for _, e := range elems {
 		v := e.Value()
 		if v.Type == bson.TypeEmbeddedDocument {
-			return nil, mongoerr.Newf(mongoerr.NotImplemented, "$meta sort on %s is not supported by SecantusDB yet", e.Key())
+			meta, isMeta := v.Document().Lookup("$meta").StringValueOK()
+			switch {
+			case !isMeta:
+				return nil, mongoerr.New(mongoerr.Location15974, "Illegal key in $sort specification: "+e.Key()+": "+bsonx.Format(v))
+			case meta == "textScore":
+				// Text search does not exist yet, so no query has a score.
+				return nil, mongoerr.New(mongoerr.Code(40218), "query requires text score metadata, but it is not available")
+			}
+			return nil, mongoerr.Newf(mongoerr.NotImplemented, "$meta sort by %q is not supported by SecantusDB yet", meta)
 		}
 		if !bsonx.IsNumber(v.Type) {
 			return nil, mongoerr.New(mongoerr.Location15974, "Illegal key in $sort specification: "+e.Key()+": "+bsonx.Format(v))
