@@ -8,6 +8,7 @@ import (
 
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/expr"
+	"github.com/secantusdb/secantus/internal/jsonschema"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
 
@@ -194,9 +195,14 @@ func parseJSONSchema(p *parser, name string, arg bson.RawValue, lvl level) (node
 	if arg.Type != bson.TypeEmbeddedDocument {
 		return nil, mongoerr.New(mongoerr.TypeMismatch, "$jsonSchema must be an object")
 	}
-	s, err := parseSchema(arg.Document())
+	s, err := jsonschema.Parse(arg.Document())
 	if err != nil {
 		return nil, err
 	}
-	return &schemaNode{s}, nil
+	return schemaNode{s}, nil
 }
+
+// schemaNode is $jsonSchema in a filter: the document must satisfy it.
+type schemaNode struct{ s *jsonschema.Schema }
+
+func (n schemaNode) match(doc bson.Raw, _ *details) bool { return n.s.Matches(doc) }
