@@ -189,7 +189,16 @@ func (s *Service) runUpdate(ctx context.Context, db, name string, st *updateStat
 		}
 		for _, rec := range recs {
 			out.matched++
-			newDoc, changed, err := st.upd.Apply(rec.Doc, false)
+			ao := update.ApplyOptions{MatchedIndex: update.NoMatch}
+			if st.upd.UsesPositional() {
+				// The positional $ names the array element the query matched.
+				_, idx, err := st.filter.MatchArrayIndex(rec.Doc)
+				if err != nil {
+					return err
+				}
+				ao.MatchedIndex = idx
+			}
+			newDoc, changed, err := st.upd.ApplyWith(rec.Doc, ao)
 			if err != nil {
 				return err
 			}

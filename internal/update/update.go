@@ -1,15 +1,19 @@
 // Package update applies MongoDB update documents — replacements and
 // operator updates — to raw BSON documents, producing the document
-// mongod would produce: fields keep their place, new fields are appended
-// in the order mongod applies paths (lexicographic since 5.0), numeric
-// types follow mongod's promotion rules.
+// mongod 8.0 would produce: fields keep their place, new fields are
+// appended in the order mongod applies paths (sibling fields in
+// lexicographic order, array indexes numerically), numeric types follow
+// mongod's promotion rules, and every error carries mongod's code and
+// wording.
+//
+// An operator update is parsed into a tree that mirrors its paths
+// (tree.go), with array filters for $[<identifier>] (arrayfilter.go) and
+// one leaf per modifier (ops.go); applying walks the tree over a lazily
+// expanded copy of the document (value.go).
 package update
 
 import (
 	"bytes"
-	"fmt"
-	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -22,30 +26,47 @@ import (
 
 // Options are the statement options an update is parsed with.
 type Options struct {
+	// ArrayFilters are the statement's arrayFilters documents.
 	ArrayFilters []bson.Raw
+	// Now, when set, is the clock $currentDate reads (tests pin it).
+	Now func() time.Time
+}
+
+// NoMatch is the ApplyOptions.MatchedIndex of a document whose query
+// match went through no array.
+const NoMatch = -1
+
+// ApplyOptions are the per-document inputs of an update.
+type ApplyOptions struct {
+	// IsInsert is set when the document is an upsert's seed:
+	// $setOnInsert applies only then.
+	IsInsert bool
+	// MatchedIndex is the position, in the first array the query's match
+	// went through, of the element that matched (what the positional $
+	// operator stands for, from query.Filter.MatchArrayIndex), or NoMatch.
+	MatchedIndex int
 }
 
 // Update is a parsed update document.
 type Update struct {
 	replacement bson.Raw
-	ops         []opPath // sorted by path, as mongod applies them
+	root        *objNode
+	filters     map[string]*arrayFilter
+	positional  bool
+	clock       func() time.Time
 }
 
-type opPath struct {
-	op   string
-	path []string
-	arg  bson.RawValue
-	arg2 string // $rename target
+// parser collects what parsing the paths finds out.
+type parser struct {
+	filters    map[string]*arrayFilter
+	used       map[string]bool
+	positional bool
 }
 
-// supported lists the operators implemented; the others mongod knows are
-// rejected explicitly, never ignored.
-var supported = map[string]bool{
+// modifiers lists the update operators mongod knows.
+var modifiers = map[string]bool{
 	"$set": true, "$unset": true, "$inc": true, "$mul": true, "$min": true, "$max": true,
 	"$setOnInsert": true, "$rename": true, "$currentDate": true,
-}
-
-var known = map[string]bool{
 	"$push": true, "$addToSet": true, "$pop": true, "$pull": true, "$pullAll": true, "$bit": true,
 }
 
@@ -55,8 +76,9 @@ func Parse(u bson.Raw, opts Options) (*Update, error) {
 	if err != nil {
 		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
 	}
-	if len(opts.ArrayFilters) > 0 {
-		return nil, mongoerr.New(mongoerr.NotImplemented, "arrayFilters are not supported by SecantusDB yet")
+	clock := opts.Now
+	if clock == nil {
+		clock = time.Now
 	}
 	if len(elems) == 0 || !strings.HasPrefix(elems[0].Key(), "$") {
 		for _, e := range elems {
@@ -64,125 +86,92 @@ func Parse(u bson.Raw, opts Options) (*Update, error) {
 				return nil, mongoerr.Newf(mongoerr.DollarPrefixedFieldName, "The dollar ($) prefixed field '%s' in '%s' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.", e.Key(), e.Key())
 			}
 		}
-		return &Update{replacement: u}, nil
+		return &Update{replacement: u, clock: clock}, nil
 	}
-	up := &Update{}
+	// mongod parses the array filters before the modifiers.
+	filters, err := parseArrayFilters(opts.ArrayFilters)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{filters: filters, used: map[string]bool{}}
+	up := &Update{root: newObjNode(), filters: filters, clock: clock}
 	for _, e := range elems {
 		op := e.Key()
-		if !strings.HasPrefix(op, "$") {
-			return nil, mongoerr.Newf(mongoerr.FailedToParse, "Unknown modifier: %s. Expected a valid update modifier or pipeline-style update specified as an array", op)
-		}
-		if !supported[op] {
-			if known[op] {
-				return nil, mongoerr.Newf(mongoerr.NotImplemented, "the update operator %s is not supported by SecantusDB yet", op)
-			}
+		if !modifiers[op] {
 			return nil, mongoerr.Newf(mongoerr.FailedToParse, "Unknown modifier: %s. Expected a valid update modifier or pipeline-style update specified as an array", op)
 		}
 		d, ok := e.Value().DocumentOK()
 		if !ok {
-			return nil, mongoerr.Newf(mongoerr.FailedToParse, "Modifiers operate on fields but we found type %s instead. For example: {$mod: {<field>: ...}} not {%s: %s}", typeName(e.Value().Type), op, e.Value())
+			return nil, mongoerr.Newf(mongoerr.FailedToParse, "Modifiers operate on fields but we found type %s instead. For example: {$mod: {<field>: ...}} not {%s: %s}", bsonx.TypeName(e.Value().Type), op, bsonx.Format(e.Value()))
 		}
-		fields, _ := d.Elements()
+		fields, err := d.Elements()
+		if err != nil {
+			return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
+		}
 		if len(fields) == 0 {
 			return nil, mongoerr.Newf(mongoerr.FailedToParse, "'%s' is empty. You must specify a field like so: {%s: {<field_name>: ...}}", op, op)
 		}
 		for _, f := range fields {
-			path := f.Key()
-			if err := checkPath(path); err != nil {
+			if err := p.add(up.root, op, f.Key(), f.Value()); err != nil {
 				return nil, err
 			}
-			o := opPath{op: op, path: strings.Split(path, "."), arg: f.Value()}
-			switch op {
-			case "$inc", "$mul":
-				if !isNumber(f.Value()) {
-					verb := "increment"
-					if op == "$mul" {
-						verb = "multiply"
-					}
-					return nil, mongoerr.Newf(mongoerr.TypeMismatch, "Cannot %s with non-numeric argument: {%s: %s}", verb, path, f.Value())
-				}
-			case "$rename":
-				to, ok := f.Value().StringValueOK()
-				if !ok {
-					return nil, mongoerr.Newf(mongoerr.BadValue, "The 'to' field for $rename must be a string: %s: %s", path, f.Value())
-				}
-				if to == path {
-					return nil, mongoerr.Newf(mongoerr.BadValue, "The source and target field for $rename must differ: %s: %q", path, to)
-				}
-				if err := checkPath(to); err != nil {
-					return nil, err
-				}
-				o.arg2 = to
-			case "$currentDate":
-				if err := checkCurrentDate(path, f.Value()); err != nil {
-					return nil, err
-				}
-			}
-			up.ops = append(up.ops, o)
-			if op == "$rename" {
-				up.ops = append(up.ops, opPath{op: "$rename-to", path: strings.Split(o.arg2, "."), arg2: path})
-			}
 		}
 	}
-	sort.SliceStable(up.ops, func(i, j int) bool { return lessPath(up.ops[i].path, up.ops[j].path) })
-	for i := 1; i < len(up.ops); i++ {
-		a, b := up.ops[i-1].path, up.ops[i].path
-		if isPrefix(a, b) {
-			return nil, mongoerr.Newf(mongoerr.ConflictingUpdateOperators, "Updating the path '%s' would create a conflict at '%s'", strings.Join(b, "."), strings.Join(a, "."))
+	for _, r := range opts.ArrayFilters {
+		id, _ := topLevelName(r)
+		if !p.used[id] {
+			return nil, mongoerr.Newf(mongoerr.FailedToParse, "The array filter for identifier '%s' was not used in the update %s", id, bsonx.Format(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: u}))
 		}
 	}
+	up.positional = p.positional
 	return up, nil
 }
 
-func checkCurrentDate(path string, v bson.RawValue) error {
-	if v.Type == bson.TypeBoolean {
-		return nil
+// add parses one modifier on one path into the tree.
+func (p *parser) add(root *objNode, op, path string, v bson.RawValue) error {
+	if op != "$rename" {
+		l, err := parseLeaf(op, path, v)
+		if err != nil {
+			return err
+		}
+		return p.insert(root, path, l)
 	}
-	d, ok := v.DocumentOK()
+	// $rename occupies two places in the tree: its source, where nothing
+	// else may apply, and its destination, where it does its work.
+	if err := p.insert(root, path, &leaf{op: "$rename-src", path: path}); err != nil {
+		return err
+	}
+	to, ok := v.StringValueOK()
 	if !ok {
-		return mongoerr.Newf(mongoerr.BadValue, "%s is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).", typeName(v.Type))
+		return mongoerr.Newf(mongoerr.BadValue, "The 'to' field for $rename must be a string: %s: %s", path, bsonx.Format(v))
 	}
-	elems, _ := d.Elements()
-	for _, e := range elems {
-		if e.Key() != "$type" {
-			return mongoerr.Newf(mongoerr.BadValue, "Unrecognized $currentDate option: %s", e.Key())
-		}
-		s, _ := e.Value().StringValueOK()
-		if s != "date" && s != "timestamp" {
-			return mongoerr.New(mongoerr.BadValue, "The '$type' string field is required to be 'date' or 'timestamp': {$currentDate: {field : {$type: 'date'}}}")
-		}
+	if err := checkUpdatable(to); err != nil {
+		return err
 	}
-	return nil
+	from := strings.Split(path, ".")
+	dest := strings.Split(to, ".")
+	if dynamic(from) {
+		return mongoerr.Newf(mongoerr.BadValue, "The source field for $rename may not be dynamic: %s", path)
+	}
+	if dynamic(dest) {
+		return mongoerr.Newf(mongoerr.BadValue, "The destination field for $rename may not be dynamic: %s", to)
+	}
+	if to == path {
+		return mongoerr.Newf(mongoerr.BadValue, "The source and target field for $rename must differ: %s: %s", path, bsonx.Format(v))
+	}
+	if isPrefix(from, dest) || isPrefix(dest, from) {
+		return mongoerr.Newf(mongoerr.BadValue, "The source and target field for $rename must not be on the same path: %s: %s", path, bsonx.Format(v))
+	}
+	return p.insert(root, to, &leaf{op: "$rename", path: to, arg: v, from: from})
 }
 
-func checkPath(path string) error {
-	if path == "" {
-		return mongoerr.New(mongoerr.EmptyFieldName, "An empty update path is not valid.")
-	}
-	for _, p := range strings.Split(path, ".") {
-		if p == "" {
-			return mongoerr.Newf(mongoerr.EmptyFieldName, "The update path '%s' contains an empty field name, which is not allowed.", path)
-		}
-		if strings.HasPrefix(p, "$") {
-			return mongoerr.Newf(mongoerr.NotImplemented, "positional update path '%s' is not supported by SecantusDB yet", path)
+func dynamic(parts []string) bool {
+	for _, s := range parts {
+		if s == "$" || isIdentifier(s) {
+			return true
 		}
 	}
-	return nil
-}
-
-func lessPath(a, b []string) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] == b[i] {
-			continue
-		}
-		ai, aerr := strconv.Atoi(a[i])
-		bi, berr := strconv.Atoi(b[i])
-		if aerr == nil && berr == nil {
-			return ai < bi
-		}
-		return a[i] < b[i]
-	}
-	return len(a) < len(b)
+	return false
 }
 
 func isPrefix(a, b []string) bool {
@@ -200,11 +189,35 @@ func isPrefix(a, b []string) bool {
 // IsReplacement reports whether the update is a replacement document.
 func (u *Update) IsReplacement() bool { return u.replacement != nil }
 
-// Apply applies the update to doc. isInsert is set when doc is an
-// upsert's seed ($setOnInsert applies only then). changed is false when
-// the result equals doc byte for byte.
+// UsesPositional reports whether a path of the update holds the
+// positional $ operator, which needs the query's matched array index.
+func (u *Update) UsesPositional() bool { return u.positional }
+
+// Apply applies the update to doc with no positional match. isInsert is
+// set when doc is an upsert's seed. changed is false when the update was
+// a no-op, as mongod counts nModified.
 func (u *Update) Apply(doc bson.Raw, isInsert bool) (bson.Raw, bool, error) {
-	oldID, hasID := doc.Lookup("_id"), len(doc) > 5 && doc.Lookup("_id").Type != 0
+	return u.ApplyWith(doc, ApplyOptions{IsInsert: isInsert, MatchedIndex: NoMatch})
+}
+
+// maxDocSize is the largest document mongod stores.
+const maxDocSize = 16 * 1024 * 1024
+
+// ApplyWith applies the update to doc.
+func (u *Update) ApplyWith(doc bson.Raw, opts ApplyOptions) (out bson.Raw, changed bool, err error) {
+	// Values are decoded lazily; bytes that only look valid at the top
+	// level must fail this update, not the server.
+	defer func() {
+		if r := recover(); r != nil {
+			out, changed, err = nil, false, mongoerr.Newf(mongoerr.InvalidBSON, "invalid BSON in document: %v", r)
+		}
+	}()
+	return u.apply(doc, opts)
+}
+
+func (u *Update) apply(doc bson.Raw, opts ApplyOptions) (bson.Raw, bool, error) {
+	oldID, idErr := doc.LookupErr("_id")
+	hasID := idErr == nil
 	if u.replacement != nil {
 		out, err := u.replace(doc, oldID, hasID)
 		if err != nil {
@@ -212,57 +225,30 @@ func (u *Update) Apply(doc bson.Raw, isInsert bool) (bson.Raw, bool, error) {
 		}
 		return out, !bytes.Equal(out, doc), nil
 	}
-	var d bson.D
-	if err := bson.Unmarshal(doc, &d); err != nil {
+	a := &applier{u: u, root: newVal(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}), insert: opts.IsInsert}
+	if opts.MatchedIndex >= 0 {
+		a.matched = strconv.Itoa(opts.MatchedIndex)
+	}
+	if err := a.applyObj(u.root, a.root, nil, nil); err != nil {
 		return nil, false, err
 	}
-	now := time.Now()
-	for _, o := range u.ops {
-		var err error
-		switch o.op {
-		case "$setOnInsert":
-			if isInsert {
-				err = setPath(&d, o.path, rawToAny(o.arg), doc)
-			}
-		case "$set":
-			err = setPath(&d, o.path, rawToAny(o.arg), doc)
-		case "$unset":
-			unsetPath(&d, o.path)
-		case "$inc", "$mul", "$min", "$max":
-			err = arith(&d, o, doc)
-		case "$currentDate":
-			var val any = bson.DateTime(now.UnixMilli())
-			if dd, ok := o.arg.DocumentOK(); ok && dd.Lookup("$type").StringValue() == "timestamp" {
-				val = bson.Timestamp{T: uint32(now.Unix()), I: 1}
-			}
-			err = setPath(&d, o.path, val, doc)
-		case "$rename":
-			// handled at the target ("$rename-to"); the source is removed there.
-		case "$rename-to":
-			src := strings.Split(o.arg2, ".")
-			if v, ok := getPath(d, src); ok {
-				unsetPath(&d, src)
-				err = setPath(&d, o.path, v, doc)
-			}
-		}
+	if !a.modified {
+		return doc, false, nil
+	}
+	out := bson.Raw(a.root.bytes())
+	if hasID && !opts.IsInsert {
+		newID, err := out.LookupErr("_id")
 		if err != nil {
-			return nil, false, err
+			return nil, false, mongoerr.New(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been removed.")
 		}
-	}
-	out, err := bson.Marshal(d)
-	if err != nil {
-		return nil, false, mongoerr.New(mongoerr.BadValue, err.Error())
-	}
-	if hasID {
-		newID := bson.Raw(out).Lookup("_id")
-		if newID.Type == 0 || bsonx.Compare(oldID, newID) != 0 || newID.Type != oldID.Type {
+		if newID.Type != oldID.Type || !bytes.Equal(newID.Value, oldID.Value) {
 			return nil, false, mongoerr.New(mongoerr.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'")
 		}
 	}
-	if len(out) > 16*1024*1024 {
-		return nil, false, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "Resulting document after update is larger than %d", 16*1024*1024)
+	if len(out) > maxDocSize {
+		return nil, false, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "Resulting document after update is larger than %d", maxDocSize)
 	}
-	return bson.Raw(out), !bytes.Equal(out, doc), nil
+	return out, true, nil
 }
 
 func (u *Update) replace(doc bson.Raw, oldID bson.RawValue, hasID bool) (bson.Raw, error) {
@@ -281,406 +267,12 @@ func (u *Update) replace(doc bson.Raw, oldID bson.RawValue, hasID bool) (bson.Ra
 	if err := bson.Unmarshal(u.replacement, &d); err != nil {
 		return nil, err
 	}
-	d = append(bson.D{{Key: "_id", Value: rawToAny(oldID)}}, d...)
+	d = append(bson.D{{Key: "_id", Value: oldID}}, d...)
 	out, err := bson.Marshal(d)
+	if len(out) > maxDocSize {
+		return nil, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "Resulting document after update is larger than %d", maxDocSize)
+	}
 	return bson.Raw(out), err
-}
-
-// rawToAny decodes a raw value into the Go form bson.D holds.
-func rawToAny(v bson.RawValue) any {
-	var d bson.D
-	doc := bson.D{{Key: "v", Value: v}}
-	b, _ := bson.Marshal(doc)
-	bson.Unmarshal(b, &d)
-	return d[0].Value
-}
-
-func typeName(t bson.Type) string {
-	switch t {
-	case bson.TypeString:
-		return "string"
-	case bson.TypeArray:
-		return "array"
-	case bson.TypeEmbeddedDocument:
-		return "object"
-	case bson.TypeBoolean:
-		return "bool"
-	case bson.TypeNull:
-		return "null"
-	case bson.TypeInt32:
-		return "int"
-	case bson.TypeInt64:
-		return "long"
-	case bson.TypeDouble:
-		return "double"
-	}
-	return t.String()
-}
-
-func isNumber(v bson.RawValue) bool {
-	switch v.Type {
-	case bson.TypeInt32, bson.TypeInt64, bson.TypeDouble, bson.TypeDecimal128:
-		return true
-	}
-	return false
-}
-
-// getPath returns the value at path in d.
-func getPath(d bson.D, path []string) (any, bool) {
-	var cur any = d
-	for _, p := range path {
-		switch c := cur.(type) {
-		case *bson.D:
-			cur = *c
-		case *bson.A:
-			cur = *c
-		}
-		switch c := cur.(type) {
-		case bson.D:
-			found := false
-			for _, e := range c {
-				if e.Key == p {
-					cur, found = e.Value, true
-					break
-				}
-			}
-			if !found {
-				return nil, false
-			}
-		case bson.A:
-			i, err := strconv.Atoi(p)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, false
-			}
-			cur = c[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
-// setPath sets path in *d to val, creating intermediate documents and
-// padding arrays with nulls as mongod does.
-func setPath(d *bson.D, path []string, val any, orig bson.Raw) error {
-	var container any = d
-	for i, p := range path {
-		last := i == len(path)-1
-		switch c := container.(type) {
-		case *bson.D:
-			idx := -1
-			for j, e := range *c {
-				if e.Key == p {
-					idx = j
-					break
-				}
-			}
-			if last {
-				if idx >= 0 {
-					(*c)[idx].Value = val
-				} else {
-					*c = append(*c, bson.E{Key: p, Value: val})
-				}
-				return nil
-			}
-			if idx < 0 {
-				*c = append(*c, bson.E{Key: p, Value: bson.D{}})
-				idx = len(*c) - 1
-			}
-			next, err := child(&(*c)[idx].Value, path[i+1], strings.Join(path[:i+1], "."))
-			if err != nil {
-				return err
-			}
-			container = next
-		case *bson.A:
-			n, err := strconv.Atoi(p)
-			if err != nil || n < 0 {
-				return mongoerr.Newf(mongoerr.PathNotViable, "Cannot create field '%s' in element {%s: %s}", p, path[i-1], fmtAny(*c))
-			}
-			for len(*c) <= n {
-				*c = append(*c, nil)
-			}
-			if last {
-				(*c)[n] = val
-				return nil
-			}
-			if (*c)[n] == nil {
-				(*c)[n] = bson.D{}
-			}
-			next, err := child(&(*c)[n], path[i+1], strings.Join(path[:i+1], "."))
-			if err != nil {
-				return err
-			}
-			container = next
-		}
-	}
-	return nil
-}
-
-// child returns a pointer to the container held in *slot, converting the
-// stored value to an addressable form; a scalar cannot be traversed.
-func child(slot *any, next, at string) (any, error) {
-	switch v := (*slot).(type) {
-	case bson.D:
-		p := new(bson.D)
-		*p = v
-		*slot = p
-		return p, nil
-	case *bson.D:
-		return v, nil
-	case bson.A:
-		p := new(bson.A)
-		*p = v
-		*slot = p
-		return p, nil
-	case *bson.A:
-		return v, nil
-	}
-	last := at[strings.LastIndex(at, ".")+1:]
-	return nil, mongoerr.Newf(mongoerr.PathNotViable, "Cannot create field '%s' in element {%s: %s}", next, last, fmtAny(*slot))
-}
-
-func fmtAny(v any) string {
-	t, data, err := bson.MarshalValue(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return bsonx.Format(bson.RawValue{Type: t, Value: data})
-}
-
-func unsetPath(d *bson.D, path []string) {
-	var cur any = d
-	for i, p := range path {
-		last := i == len(path)-1
-		var slot *any
-		switch c := cur.(type) {
-		case *bson.D:
-			j := -1
-			for k, e := range *c {
-				if e.Key == p {
-					j = k
-					break
-				}
-			}
-			if j < 0 {
-				return
-			}
-			if last {
-				*c = append((*c)[:j], (*c)[j+1:]...)
-				return
-			}
-			slot = &(*c)[j].Value
-		case *bson.A:
-			n, err := strconv.Atoi(p)
-			if err != nil || n < 0 || n >= len(*c) {
-				return
-			}
-			if last {
-				(*c)[n] = nil // mongod sets unset array elements to null
-				return
-			}
-			slot = &(*c)[n]
-		default:
-			return
-		}
-		next, err := child(slot, "", "")
-		if err != nil {
-			return
-		}
-		cur = next
-	}
-}
-
-// arith applies $inc, $mul, $min or $max at o.path.
-func arith(d *bson.D, o opPath, orig bson.Raw) error {
-	cur, exists := getPath(*d, o.path)
-	arg := rawToAny(o.arg)
-	field := strings.Join(o.path, ".")
-	switch o.op {
-	case "$min", "$max":
-		if !exists {
-			return setPath(d, o.path, arg, orig)
-		}
-		c := bsonx.Compare(toRaw(cur), o.arg)
-		if (o.op == "$min" && c > 0) || (o.op == "$max" && c < 0) {
-			return setPath(d, o.path, arg, orig)
-		}
-		return nil
-	}
-	if !exists {
-		if o.op == "$mul" {
-			return setPath(d, o.path, zeroLike(arg), orig)
-		}
-		return setPath(d, o.path, arg, orig)
-	}
-	if !isNumber(toRaw(cur)) {
-		verb := "$inc"
-		if o.op == "$mul" {
-			verb = "$mul"
-		}
-		id := orig.Lookup("_id")
-		return mongoerr.Newf(mongoerr.TypeMismatch, "Cannot apply %s to a value of non-numeric type. {_id: %s} has the field '%s' of non-numeric type %s", verb, bsonx.Format(id), o.path[len(o.path)-1], typeName(toRaw(cur).Type))
-	}
-	res, err := numOp(cur, arg, o.op == "$mul", field)
-	if err != nil {
-		return err
-	}
-	return setPath(d, o.path, res, orig)
-}
-
-func toRaw(v any) bson.RawValue {
-	t, data, err := bson.MarshalValue(v)
-	if err != nil {
-		return bson.RawValue{Type: bson.TypeNull}
-	}
-	return bson.RawValue{Type: t, Value: data}
-}
-
-func zeroLike(v any) any {
-	switch v.(type) {
-	case int32:
-		return int32(0)
-	case int64:
-		return int64(0)
-	case float64:
-		return float64(0)
-	}
-	d, _ := bson.ParseDecimal128("0")
-	return d
-}
-
-// numOp adds or multiplies two numbers with mongod's type rules: the
-// wider type wins; int32 results that overflow become int64; int64
-// overflow is an error.
-func numOp(a, b any, mul bool, field string) (any, error) {
-	_, aDec := a.(bson.Decimal128)
-	_, bDec := b.(bson.Decimal128)
-	if aDec || bDec {
-		return nil, mongoerr.New(mongoerr.NotImplemented, "decimal arithmetic in updates is not supported by SecantusDB yet")
-	}
-	_, aF := a.(float64)
-	_, bF := b.(float64)
-	if aF || bF {
-		x, y := toF(a), toF(b)
-		if mul {
-			return x * y, nil
-		}
-		return x + y, nil
-	}
-	x, y := toI(a), toI(b)
-	var r int64
-	var overflow bool
-	if mul {
-		r = x * y
-		overflow = x != 0 && (r/x != y || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64))
-	} else {
-		r = x + y
-		overflow = (x > 0 && y > 0 && r < 0) || (x < 0 && y < 0 && r >= 0)
-	}
-	if overflow {
-		op := "$inc"
-		if mul {
-			op = "$mul"
-		}
-		return nil, mongoerr.Newf(mongoerr.BadValue, "Failed to apply %s operations to current value (%v) for field '%s': integer overflow", op, a, field)
-	}
-	_, a32 := a.(int32)
-	_, b32 := b.(int32)
-	if a32 && b32 && r >= math.MinInt32 && r <= math.MaxInt32 {
-		return int32(r), nil
-	}
-	return r, nil
-}
-
-func toF(v any) float64 {
-	switch x := v.(type) {
-	case int32:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case float64:
-		return x
-	}
-	return 0
-}
-
-func toI(v any) int64 {
-	switch x := v.(type) {
-	case int32:
-		return int64(x)
-	case int64:
-		return x
-	}
-	return 0
-}
-
-var emptyDoc = []byte{5, 0, 0, 0, 0}
-
-// UpsertSeed builds the document an upsert inserts before applying its
-// update: the equality conditions of the filter ({a: 1}, {"a.b": 1},
-// {a: {$eq: 1}}, inside $and), with dotted paths as nested documents.
-func UpsertSeed(filter bson.Raw) (bson.Raw, error) {
-	d := bson.D{} // a nil bson.D would marshal as null
-	if len(filter) <= 5 {
-		return bson.Raw(emptyDoc), nil
-	}
-	if err := seed(&d, filter); err != nil {
-		return nil, err
-	}
-	// mongod stores _id as the first field of an inserted document.
-	for i, e := range d {
-		if e.Key == "_id" && i > 0 {
-			d = append(bson.D{e}, append(d[:i:i], d[i+1:]...)...)
-			break
-		}
-	}
-	out, err := bson.Marshal(d)
-	return bson.Raw(out), err
-}
-
-func seed(d *bson.D, filter bson.Raw) error {
-	elems, err := filter.Elements()
-	if err != nil {
-		return err
-	}
-	for _, e := range elems {
-		k, v := e.Key(), e.Value()
-		if k == "$and" {
-			arr, _ := v.ArrayOK()
-			vals, _ := arr.Values()
-			for _, sv := range vals {
-				if sd, ok := sv.DocumentOK(); ok {
-					if err := seed(d, sd); err != nil {
-						return err
-					}
-				}
-			}
-			continue
-		}
-		if strings.HasPrefix(k, "$") {
-			continue
-		}
-		if sub, ok := v.DocumentOK(); ok {
-			if first, err := sub.IndexErr(0); err == nil && strings.HasPrefix(first.Key(), "$") {
-				eq, err := sub.LookupErr("$eq")
-				if err != nil {
-					continue
-				}
-				v = eq
-			}
-		}
-		if v.Type == bson.TypeRegex {
-			continue
-		}
-		path := strings.Split(k, ".")
-		if _, exists := getPath(*d, path); exists {
-			return mongoerr.Newf(mongoerr.NotSingleValueField, "cannot infer query fields to set, path '%s' is matched twice", k)
-		}
-		if err := setPath(d, path, rawToAny(v), nil); err != nil {
-			return mongoerr.Newf(mongoerr.NotSingleValueField, "cannot infer query fields to set, path '%s' is matched twice", k)
-		}
-	}
-	return nil
 }
 
 // ParseValue parses the "u" field of an update statement, which is either

@@ -108,15 +108,27 @@ func TestUpsertSeed(t *testing.T) {
 func FuzzApply(f *testing.F) {
 	f.Add([]byte(ej(f, `{"$set": {"a.b": 1}}`)), []byte(ej(f, `{"_id": 1, "a": {"c": 1}}`)))
 	f.Add([]byte(ej(f, `{"$inc": {"n": 1}}`)), []byte(ej(f, `{"_id": 1, "n": 1}`)))
+	// Seed from the corpus: every update and document pair.
+	for _, cases := range loadCorpusFiles(f) {
+		for _, c := range cases {
+			f.Add([]byte(extDoc(f, c.Update)), []byte(extDoc(f, c.Doc)))
+		}
+	}
 	f.Fuzz(func(t *testing.T, upd, doc []byte) {
-		if bson.Raw(upd).Validate() != nil || bson.Raw(doc).Validate() != nil {
+		// The wire layer validates documents in depth before they get
+		// here; decoding them fully stands in for it.
+		var d1, d2 bson.D
+		if bson.Unmarshal(upd, &d1) != nil || bson.Unmarshal(doc, &d2) != nil {
 			return
 		}
 		u, err := Parse(upd, Options{})
 		if err != nil {
 			return
 		}
-		u.Apply(doc, false)
+		out, _, err := u.ApplyWith(doc, ApplyOptions{MatchedIndex: 0})
+		if err == nil && bson.Raw(out).Validate() != nil {
+			t.Fatalf("invalid BSON out of %s on %s", bson.Raw(upd), bson.Raw(doc))
+		}
 	})
 }
 
