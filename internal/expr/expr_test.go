@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -281,4 +282,42 @@ func TestConstant(t *testing.T) {
 	if _, ok := Constant(e); ok {
 		t.Error("field path is constant")
 	}
+}
+
+func TestFieldOps(t *testing.T) {
+	doc := ej(t, `{"a": 1, "$b": 2, "c.d": 3, "o": {"x": 1}}`)
+	for _, tc := range []struct{ expr, want string }{
+		{`{"$getField": "c.d"}`, `{"v": 3}`},
+		{`{"$getField": {"field": {"$literal": "$b"}}}`, `{"v": 2}`},
+		{`{"$setField": {"field": "y", "input": "$o", "value": 5}}`, `{"v": {"x": 1, "y": 5}}`},
+		{`{"$setField": {"field": {"$literal": "$a"}, "input": "$$ROOT", "value": 9}}`, `{"v": {"a": 1, "$b": 2, "c.d": 3, "o": {"x": 1}, "$a": 9}}`},
+		{`{"$setField": {"field": "x", "input": "$o", "value": "$$REMOVE"}}`, `{"v": {}}`},
+		{`{"$unsetField": {"field": "a.b", "input": {"$literal": {"a.b": 1, "k": 2}}}}`, `{"v": {"k": 2}}`},
+		{`{"$setField": {"field": "x", "input": null, "value": 1}}`, `{"v": null}`},
+	} {
+		x, err := Parse(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ej(t, tc.expr)}, NewParseContext())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		v, err := x.Eval(NewEvalContext(), doc)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		want := ej(t, tc.want).Lookup("v")
+		if v.Type != want.Type || !bytes.Equal(v.Value, want.Value) {
+			t.Errorf("%s = %v, want %v", tc.expr, v, want)
+		}
+	}
+	if _, err := Parse(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ej(t, `{"$setField": {"field": "$a", "input": {}, "value": 1}}`)}, NewParseContext()); err == nil {
+		t.Error("$-prefixed field without $literal accepted")
+	}
+}
+
+func ej(t *testing.T, s string) bson.Raw {
+	t.Helper()
+	var d bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+	return d
 }

@@ -23,6 +23,11 @@ func init() {
 		// array.go
 		"$in": fixed(2, evalIn),
 
+		// object.go
+		"$getField":   parseFieldOp,
+		"$setField":   parseFieldOp,
+		"$unsetField": parseFieldOp,
+
 		// boolean.go
 		"$and": parseAnd,
 		"$or":  parseOr,
