@@ -101,7 +101,7 @@ func findAndModifyCmd(ctx context.Context, s *Service, req *Request, reply *bson
 		leo.AppendInt32("n", int32(n))
 		value = doc
 	} else {
-		if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters}); err != nil {
+		if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: opts.Scope}); err != nil {
 			return err
 		}
 		res, err := s.runUpdate(ctx, req.DB, name, st, durable)

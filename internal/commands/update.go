@@ -103,7 +103,7 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 	if st.filter, err = query.ParseFilterWith(st.rawFilter, opts); err != nil {
 		return nil, err
 	}
-	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters}); err != nil {
+	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: opts.Scope}); err != nil {
 		return nil, err
 	}
 	if st.multi && st.upd.IsReplacement() {

@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/bsonx"
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
 
@@ -30,6 +31,8 @@ type Options struct {
 	ArrayFilters []bson.Raw
 	// Now, when set, is the clock $currentDate reads (tests pin it).
 	Now func() time.Time
+	// Scope holds the command's let variables for pipeline-style updates.
+	Scope *expr.Scope
 }
 
 // NoMatch is the ApplyOptions.MatchedIndex of a document whose query
@@ -49,6 +52,7 @@ type ApplyOptions struct {
 
 // Update is a parsed update document.
 type Update struct {
+	pipeline    []pipelineStage // a pipeline-style update
 	replacement bson.Raw
 	root        *objNode
 	filters     map[string]*arrayFilter
@@ -216,6 +220,9 @@ func (u *Update) ApplyWith(doc bson.Raw, opts ApplyOptions) (out bson.Raw, chang
 }
 
 func (u *Update) apply(doc bson.Raw, opts ApplyOptions) (bson.Raw, bool, error) {
+	if u.pipeline != nil {
+		return u.applyPipeline(doc, opts.IsInsert)
+	}
 	oldID, idErr := doc.LookupErr("_id")
 	hasID := idErr == nil
 	if u.replacement != nil {
@@ -283,7 +290,7 @@ func ParseValue(v bson.RawValue, opts Options) (*Update, error) {
 	case bson.TypeEmbeddedDocument:
 		return Parse(v.Document(), opts)
 	case bson.TypeArray:
-		return nil, mongoerr.New(mongoerr.NotImplemented, "pipeline-style updates are not supported yet")
+		return parsePipeline(bson.Raw(v.Value), opts)
 	}
 	return nil, mongoerr.Newf(mongoerr.FailedToParse, "Update argument must be either an object or an array")
 }

@@ -1,6 +1,7 @@
 package update
 
 import (
+	"bytes"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -137,11 +138,59 @@ func TestParseValue(t *testing.T) {
 	if u, err := ParseValue(doc.Lookup("u"), Options{}); err != nil || u.IsReplacement() {
 		t.Errorf("document: %v", err)
 	}
-	if _, err := ParseValue(doc.Lookup("p"), Options{}); !mongoerr.Is(err, mongoerr.NotImplemented) {
-		t.Errorf("pipeline: got %v, want NotImplemented", err)
+	if _, err := ParseValue(doc.Lookup("p"), Options{}); err != nil {
+		t.Errorf("pipeline: %v", err)
 	}
 	if _, err := ParseValue(doc.Lookup("s"), Options{}); !mongoerr.Is(err, mongoerr.FailedToParse) {
 		t.Errorf("scalar: got %v, want FailedToParse", err)
+	}
+}
+
+// Pipeline-style updates
+// (https://www.mongodb.com/docs/manual/tutorial/update-documents-with-aggregation-pipeline/).
+func TestPipelineUpdates(t *testing.T) {
+	for _, tc := range []struct{ doc, pipeline, want string }{
+		{`{"_id": 1, "a": 1}`, `[{"$set": {"b": {"$add": ["$a", 1]}}}]`, `{"_id": 1, "a": 1, "b": 2}`},
+		{`{"_id": 1, "a": 1}`, `[{"$set": {"a": 5, "c.d": "$a"}}]`, `{"_id": 1, "a": 5, "c": {"d": 1}}`},
+		{`{"_id": 1, "a": 1, "b": 2}`, `[{"$unset": ["a"]}, {"$addFields": {"n": "$$REMOVE"}}]`, `{"_id": 1, "b": 2}`},
+		{`{"_id": 1, "a": 1, "b": 2}`, `[{"$project": {"b": 1}}]`, `{"_id": 1, "b": 2}`},
+		{`{"_id": 1, "a": {"x": 1}}`, `[{"$replaceWith": {"$mergeObjects": []}}]`, ``},
+		{`{"_id": 1}`, `[{"$replaceWith": {"$setField": {"field": {"$literal": "$a"}, "value": 1, "input": "$$ROOT"}}}]`, `{"_id": 1, "$a": 1}`},
+		{`{"_id": 1, "foo": {}}`, `[{"$set": {"foo": {"$setField": {"field": {"$literal": "a.b"}, "value": 1, "input": "$foo"}}}}]`, `{"_id": 1, "foo": {"a.b": 1}}`},
+		{`{"_id": 1, "a": 1}`, `[{"$replaceRoot": {"newRoot": {"_id": "$_id", "z": "$a"}}}]`, `{"_id": 1, "z": 1}`},
+	} {
+		raw := ej(t, `{"p": `+tc.pipeline+`}`).Lookup("p")
+		u, err := ParseValue(raw, Options{})
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("%s parsed", tc.pipeline)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.pipeline, err)
+		}
+		out, changed, err := u.Apply(ej(t, tc.doc), false)
+		if err != nil || !changed || !bytes.Equal(out, ej(t, tc.want)) {
+			t.Errorf("%s on %s = %s, %v, %v; want %s", tc.pipeline, tc.doc, bson.Raw(out), changed, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		doc, pipeline string
+		code          mongoerr.Code
+	}{
+		{`{"_id": 1}`, `[{"$group": {"_id": null}}]`, mongoerr.InvalidOptions},
+		{`{"_id": 1}`, `[{"$set": {"_id": 2}}]`, mongoerr.ImmutableField},
+		{`{"_id": 1}`, `[{"$replaceWith": 5}]`, mongoerr.Code(40228)},
+	} {
+		raw := ej(t, `{"p": `+tc.pipeline+`}`).Lookup("p")
+		u, err := ParseValue(raw, Options{})
+		if err == nil {
+			_, _, err = u.Apply(ej(t, tc.doc), false)
+		}
+		if !mongoerr.Is(err, tc.code) {
+			t.Errorf("%s: got %v, want code %d", tc.pipeline, err, tc.code)
+		}
 	}
 }
 
