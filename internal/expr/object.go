@@ -84,7 +84,6 @@ func mustElements(d bson.Raw) []bson.RawElement {
 	return e
 }
 
-
 func (op *fieldOp) Eval(ec *EvalContext, doc bson.Raw) (bson.RawValue, error) {
 	input := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
 	if op.input != nil {

@@ -175,7 +175,6 @@ func setRaw(doc []byte, path []string, v bson.RawValue) bson.Raw {
 	return bson.Raw(b.Build())
 }
 
-
 // unsetStage is $unset: the listed paths are removed.
 type unsetStage struct{ paths [][]string }
 
