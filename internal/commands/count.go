@@ -13,7 +13,6 @@ import (
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/exec"
 	"github.com/secantusdb/secantus/internal/mongoerr"
-	"github.com/secantusdb/secantus/internal/query"
 )
 
 func init() {
@@ -93,7 +92,7 @@ func countLimitArg(v bson.RawValue) (int64, error) {
 	if !isNumber(v) {
 		return 0, mongoerr.New(mongoerr.BadValue, "limit value is not a valid number")
 	}
-	n, err := query.IntegerElement("limit", v)
+	n, err := bsonx.IntegerElement("limit", v)
 	if err != nil {
 		return 0, err
 	}
@@ -114,7 +113,7 @@ func countSkipArg(v bson.RawValue) (int64, error) {
 	if !isNumber(v) {
 		return 0, mongoerr.New(mongoerr.BadValue, "skip value is not a valid number")
 	}
-	n, err := query.IntegerElement("skip", v)
+	n, err := bsonx.IntegerElement("skip", v)
 	if err != nil {
 		return 0, err
 	}
@@ -263,7 +262,7 @@ func distinctKey(v bson.RawValue) string {
 		binary.LittleEndian.PutUint64(buf[1:], math.Float64bits(f))
 		return string(buf[:])
 	case bson.TypeDecimal128:
-		if n, err := query.IntegerElement("", v); err == nil {
+		if n, err := bsonx.IntegerElement("", v); err == nil {
 			return num(n)
 		}
 	}

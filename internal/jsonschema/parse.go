@@ -1,7 +1,6 @@
 package jsonschema
 
 import (
-	"math"
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -212,40 +211,16 @@ func parseTypeSet(key string, v bson.RawValue, json bool) (typeSet, error) {
 // nonNegativeLong reads the argument of a length or count keyword as
 // mongod's parseIntegerElementToNonNegativeLong does.
 func nonNegativeLong(key string, v bson.RawValue) (int64, error) {
-	in := func() string {
-		if d, ok := v.Decimal128OK(); ok {
-			return key + ": " + d.String()
-		}
-		return key + ": " + bsonx.Format(v)
-	}
-	var n int64
-	switch v.Type {
-	case bson.TypeInt32:
-		n = int64(v.Int32())
-	case bson.TypeInt64:
-		n = v.Int64()
-	case bson.TypeDouble:
-		f := v.Double()
-		switch {
-		case math.IsNaN(f):
-			return 0, failed("Expected an integer, but found NaN in: %s", in())
-		case f >= 0x1p63 || f < -0x1p63:
-			return 0, failed("Cannot represent as a 64-bit integer: %s", in())
-		case f != math.Trunc(f):
-			return 0, failed("Expected an integer: %s", in())
-		}
-		n = int64(f)
-	case bson.TypeDecimal128:
-		r, ok := decimal128Rat(v.Decimal128())
-		if !ok || !r.IsInt() || !r.Num().IsInt64() {
-			return 0, failed("Cannot represent as a 64-bit integer: %s", in())
-		}
-		n = r.Num().Int64()
-	default:
-		return 0, failed("Expected a number in: %s", in())
+	n, err := bsonx.IntegerElement(key, v)
+	if err != nil {
+		return 0, err
 	}
 	if n < 0 {
-		return 0, failed("Expected a non-negative number in: %s", in())
+		elem := key + ": " + bsonx.Format(v)
+		if d, ok := v.Decimal128OK(); ok {
+			elem = key + ": " + d.String()
+		}
+		return 0, failed("Expected a non-negative number in: %s", elem)
 	}
 	return n, nil
 }

@@ -586,7 +586,7 @@ func parseBits(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, err
 			b.positions = append(b.positions, pos)
 		}
 	case bsonx.IsNumber(arg.Type):
-		mask, err := IntegerElement(name, arg)
+		mask, err := bsonx.IntegerElement(name, arg)
 		if err != nil {
 			return nil, err
 		}

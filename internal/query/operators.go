@@ -1,7 +1,6 @@
 package query
 
 import (
-	"math"
 	"math/rand/v2"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -90,7 +89,7 @@ func parseTree(p *parser, name string, arg bson.RawValue, lvl level) (node, erro
 }
 
 func parseAlways(p *parser, name string, arg bson.RawValue, _ level) (node, error) {
-	n, err := IntegerElement(name, arg)
+	n, err := bsonx.IntegerElement(name, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -140,40 +139,6 @@ func parseGeo(p *parser, name string, arg bson.RawValue, ops bson.Raw) (pred, er
 	return nil, notSupported(name)
 }
 
-// IntegerElement reads a number that must hold an integer, with the
-// FailedToParse messages of mongod's parseIntegerElementToLong, which
-// name the element ("Expected an integer: limit: 1.5"; field may be "").
-func IntegerElement(field string, v bson.RawValue) (int64, error) {
-	elem := bsonx.Format(v)
-	if field != "" {
-		elem = field + ": " + elem
-	}
-	switch v.Type {
-	case bson.TypeInt32:
-		return int64(v.Int32()), nil
-	case bson.TypeInt64:
-		return v.Int64(), nil
-	case bson.TypeDouble:
-		f := v.Double()
-		if math.IsNaN(f) {
-			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer, but found NaN in: %s", elem)
-		}
-		if f >= 0x1p63 || f < -0x1p63 {
-			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent as a 64-bit integer: %s", elem)
-		}
-		if f != math.Trunc(f) {
-			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer: %s", elem)
-		}
-		return int64(f), nil
-	case bson.TypeDecimal128:
-		n, ok := decimalInt64(v)
-		if !ok {
-			return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent as a 64-bit integer: %s", elem)
-		}
-		return n, nil
-	}
-	return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a number in: %s", elem)
-}
 
 func parseExpr(p *parser, name string, arg bson.RawValue, lvl level) (node, error) {
 	if lvl == levelSub {

@@ -91,7 +91,7 @@ func parseLeaf(op, path string, v bson.RawValue) (*leaf, error) {
 			}
 		}
 	case "$pop":
-		n, err := query.IntegerElement(path, v)
+		n, err := bsonx.IntegerElement(path, v)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +193,7 @@ func (l *leaf) parsePush(v bson.RawValue) error {
 	}
 	l.each, _ = arr.Values()
 	if s := d.Lookup("$slice"); s.Type != 0 {
-		n, err := query.IntegerElement("$slice", s)
+		n, err := bsonx.IntegerElement("$slice", s)
 		if err != nil {
 			return mongoerr.Newf(mongoerr.BadValue, "The value for $slice must be an integer value but was given type: %s", bsonx.TypeName(s.Type))
 		}
@@ -207,7 +207,7 @@ func (l *leaf) parsePush(v bson.RawValue) error {
 		l.sortSpec = ps
 	}
 	if p := d.Lookup("$position"); p.Type != 0 {
-		n, err := query.IntegerElement("$position", p)
+		n, err := bsonx.IntegerElement("$position", p)
 		if err != nil {
 			return mongoerr.Newf(mongoerr.BadValue, "The value for $position must be an integer value, not of type: %s", bsonx.TypeName(p.Type))
 		}
