@@ -139,7 +139,6 @@ func parseGeo(p *parser, name string, arg bson.RawValue, ops bson.Raw) (pred, er
 	return nil, notSupported(name)
 }
 
-
 func parseExpr(p *parser, name string, arg bson.RawValue, lvl level) (node, error) {
 	if lvl == levelSub {
 		return nil, mongoerr.New(mongoerr.BadValue, "$expr can only be applied to the top-level document")
