@@ -995,43 +995,12 @@ func (a *applyState) positional(doc []byte, path []string) ([]byte, error) {
 				return nil, mongoerr.New(codePosElemMismatch, "positional operator '.$' element mismatch")
 			}
 			one := bsoncore.NewArrayBuilder().AppendValue(rawValue(elem.Value())).Build()
-			return setNested(doc, path[:i+1], bsoncore.Value{Type: bsoncore.TypeArray, Data: one}), nil
+			return bsonx.SetPath(doc, path[:i+1], bson.RawValue{Type: bson.TypeArray, Value: one}), nil
 		case bson.TypeEmbeddedDocument:
 			sub = v.Value
 		}
 	}
 	return doc, nil
-}
-
-// setNested sets the value at path in doc, in place when the field
-// exists, creating (or replacing non-documents with) documents on the way.
-func setNested(doc []byte, path []string, val bsoncore.Value) []byte {
-	b := bsoncore.NewDocumentBuilder()
-	done := false
-	forEach(doc, func(_ int, key []byte, v bson.RawValue) bool {
-		if done || string(key) != path[0] {
-			b.AppendValue(string(key), rawValue(v))
-			return false
-		}
-		done = true
-		b.AppendValue(string(key), nestedValue(v, path[1:], val))
-		return false
-	})
-	if !done {
-		b.AppendValue(path[0], nestedValue(bson.RawValue{}, path[1:], val))
-	}
-	return b.Build()
-}
-
-func nestedValue(v bson.RawValue, rest []string, val bsoncore.Value) bsoncore.Value {
-	if len(rest) == 0 {
-		return val
-	}
-	sub := emptyDoc
-	if v.Type == bson.TypeEmbeddedDocument {
-		sub = v.Value
-	}
-	return bsoncore.Value{Type: bsoncore.TypeEmbeddedDocument, Data: setNested(sub, rest, val)}
 }
 
 // exprField is a computed field given by an aggregation expression.

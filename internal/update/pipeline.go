@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/expr"
@@ -132,47 +131,9 @@ func (s *setStage) apply(doc bson.Raw) (bson.Raw, error) {
 	}
 	out := doc
 	for i, p := range s.paths {
-		out = setRaw(out, p, vals[i])
+		out = bsonx.SetPath(out, p, vals[i])
 	}
 	return out, nil
-}
-
-// setRaw sets (or, for a missing value, removes) the field at path,
-// in place when it exists, appended when not, creating documents on the
-// way and replacing non-documents there.
-func setRaw(doc []byte, path []string, v bson.RawValue) bson.Raw {
-	b := bsoncore.NewDocumentBuilder()
-	found := false
-	elems, _ := bson.Raw(doc).Elements()
-	for _, e := range elems {
-		ev := e.Value()
-		if e.Key() != path[0] {
-			b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(ev.Type), Data: ev.Value})
-			continue
-		}
-		found = true
-		if len(path) == 1 {
-			if v.Type != 0 {
-				b.AppendValue(path[0], bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
-			}
-			continue
-		}
-		sub := []byte(emptyDoc)
-		if ev.Type == bson.TypeEmbeddedDocument {
-			sub = ev.Value
-		}
-		b.AppendDocument(path[0], setRaw(sub, path[1:], v))
-	}
-	if !found {
-		if len(path) == 1 {
-			if v.Type != 0 {
-				b.AppendValue(path[0], bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
-			}
-		} else if v.Type != 0 {
-			b.AppendDocument(path[0], setRaw(emptyDoc, path[1:], v))
-		}
-	}
-	return bson.Raw(b.Build())
 }
 
 // unsetStage is $unset: the listed paths are removed.
@@ -210,7 +171,7 @@ func (s *unsetStage) apply(doc bson.Raw) (bson.Raw, error) {
 	out := doc
 	for _, p := range s.paths {
 		if _, err := out.LookupErr(p...); err == nil {
-			out = setRaw(out, p, bson.RawValue{})
+			out = bsonx.SetPath(out, p, bson.RawValue{})
 		}
 	}
 	return out, nil
