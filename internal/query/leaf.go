@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/bsonx"
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
 
@@ -172,31 +173,12 @@ func (existsPred) test(v bson.RawValue) bool { return v.Type != 0 }
 func (existsPred) expand() bool              { return false }
 
 func parseExists(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, error) {
-	if truthy(arg) {
+	if expr.Truthy(arg) {
 		return existsPred{}, nil
 	}
 	return notPred{existsPred{}}, nil
 }
 
-// truthy is BSONElement::trueValue: false, 0, null, undefined and a
-// missing value are false.
-func truthy(v bson.RawValue) bool {
-	switch v.Type {
-	case 0, bson.TypeNull, bson.TypeUndefined:
-		return false
-	case bson.TypeBoolean:
-		return v.Boolean()
-	case bson.TypeInt32:
-		return v.Int32() != 0
-	case bson.TypeInt64:
-		return v.Int64() != 0
-	case bson.TypeDouble:
-		return v.Double() != 0
-	case bson.TypeDecimal128:
-		return !decimalIsZero(v)
-	}
-	return true
-}
 
 func parseNot(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, error) {
 	if arg.Type == bson.TypeRegex {

@@ -314,7 +314,7 @@ func (p *projParser) parseElement(name string, v bson.RawValue, parentPath []str
 		}
 		return p.parseSubObject(name, bson.Raw(v.Value), parentPath, parent)
 	case bson.TypeBoolean, bson.TypeInt32, bson.TypeInt64, bson.TypeDouble, bson.TypeDecimal128:
-		if truthy(v) {
+		if expr.Truthy(v) {
 			return p.parseInclusion(name, positional, parentPath, parent)
 		}
 		if positional {

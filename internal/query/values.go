@@ -67,12 +67,3 @@ func decimalInt64(v bson.RawValue) (int64, bool) {
 	}
 	return r.Num().Int64(), true
 }
-
-func decimalIsZero(v bson.RawValue) bool {
-	d := v.Decimal128()
-	if d.IsNaN() {
-		return false
-	}
-	hi, lo := d.GetBytes()
-	return hi&0x0001ffffffffffff == 0 && lo == 0 && hi&0x6000000000000000 != 0x6000000000000000
-}
