@@ -179,7 +179,6 @@ func parseExists(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, e
 	return notPred{existsPred{}}, nil
 }
 
-
 func parseNot(p *parser, name string, arg bson.RawValue, _ bson.Raw) (pred, error) {
 	if arg.Type == bson.TypeRegex {
 		pat, opts := arg.Regex()
