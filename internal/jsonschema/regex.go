@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/secantusdb/secantus/internal/mongoerr"
+	"github.com/secantusdb/secantus/internal/regex"
 )
 
 // compilePattern compiles a pattern or patternProperties regular
@@ -21,14 +21,7 @@ import (
 //   - other escapes PCRE knows and RE2 does not (\h, \R, \X, \e, \cX, …)
 //     are refused as invalid.
 func compilePattern(p string) (*regexp.Regexp, error) {
-	if strings.IndexByte(p, 0) >= 0 {
-		return nil, mongoerr.New(mongoerr.Location51091, "Regular expression cannot contain an embedded null byte")
-	}
-	re, err := regexp.Compile(pcreEnds(p))
-	if err != nil {
-		return nil, mongoerr.Newf(mongoerr.Location51091, "Regular expression is invalid: %v", err)
-	}
-	return re, nil
+	return regex.Compile(pcreEnds(p), "")
 }
 
 // pcreEnds rewrites the end-of-subject assertions $ and \Z (outside
