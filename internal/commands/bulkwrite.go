@@ -12,7 +12,6 @@ import (
 	"github.com/secantusdb/secantus/internal/catalog"
 	"github.com/secantusdb/secantus/internal/cursor"
 	"github.com/secantusdb/secantus/internal/mongoerr"
-	"github.com/secantusdb/secantus/internal/storage"
 )
 
 func init() {
@@ -313,21 +312,7 @@ func (s *Service) bulkInserts(ctx context.Context, ns bulkNamespace, ops []bulkO
 		}
 		prepared[i-start] = doc
 	}
-	insertAll := func(docs []bson.Raw) error {
-		return s.withCollectionWrite(ctx, ns.db, ns.coll, true, durable, func(tx storage.Txn, coll *catalog.Collection, d *statsDelta) error {
-			for _, doc := range docs {
-				if doc == nil {
-					continue
-				}
-				if _, err := coll.Insert(tx, doc); err != nil {
-					return err
-				}
-				d.docs++
-				d.bytes += int64(len(doc))
-			}
-			return nil
-		})
-	}
+	insertAll := func(docs []bson.Raw) error { return s.insertDocs(ctx, ns.db, ns.coll, docs, durable) }
 	succeeded := func(i int) {
 		results[i] = bulkOpResult{done: true, n: 1}
 		s.Stats.Insert.Add(1)

@@ -54,19 +54,7 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	for start := 0; start < stop; start += insertGroup {
 		end := min(start+insertGroup, stop)
 		group := prepared[start:end]
-		err := s.withCollectionWrite(ctx, req.DB, name, true, durable, func(tx storage.Txn, coll *catalog.Collection, d *statsDelta) error {
-			for _, doc := range group {
-				if doc == nil {
-					continue
-				}
-				if _, err := coll.Insert(tx, doc); err != nil {
-					return err
-				}
-				d.docs++
-				d.bytes += int64(len(doc))
-			}
-			return nil
-		})
+		err := s.insertDocs(ctx, req.DB, name, group, durable)
 		if err == nil {
 			for _, doc := range group {
 				if doc != nil {
@@ -83,15 +71,7 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 			if prepared[i] == nil {
 				continue
 			}
-			doc := prepared[i]
-			err := s.withCollectionWrite(ctx, req.DB, name, true, durable, func(tx storage.Txn, coll *catalog.Collection, d *statsDelta) error {
-				if _, err := coll.Insert(tx, doc); err != nil {
-					return err
-				}
-				d.docs++
-				d.bytes += int64(len(doc))
-				return nil
-			})
+			err := s.insertDocs(ctx, req.DB, name, prepared[i:i+1], durable)
 			if err != nil {
 				if !isWriteError(err) {
 					return err
@@ -115,6 +95,24 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	reply.AppendInt32("n", int32(w.n))
 	w.appendErrors(reply)
 	return nil
+}
+
+// insertDocs inserts the non-nil documents into db.name in one
+// transaction: all of them or, on an error, none.
+func (s *Service) insertDocs(ctx context.Context, db, name string, docs []bson.Raw, durable bool) error {
+	return s.withCollectionWrite(ctx, db, name, true, durable, func(tx storage.Txn, coll *catalog.Collection, d *statsDelta) error {
+		for _, doc := range docs {
+			if doc == nil {
+				continue
+			}
+			if _, err := coll.Insert(tx, doc); err != nil {
+				return err
+			}
+			d.docs++
+			d.bytes += int64(len(doc))
+		}
+		return nil
+	})
 }
 
 // checkBatchSize enforces maxWriteBatchSize as mongod does.
