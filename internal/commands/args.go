@@ -221,6 +221,14 @@ func (req *Request) collation(field string, v bson.RawValue) (*collation.Collati
 // defaultCollation is the collation the command's collection was
 // created with, if any.
 func (req *Request) defaultCollation() (*collation.Collation, error) {
+	if !req.defaultCollDone {
+		req.defaultColl, req.defaultCollErr = req.lookupDefaultCollation()
+		req.defaultCollDone = true
+	}
+	return req.defaultColl, req.defaultCollErr
+}
+
+func (req *Request) lookupDefaultCollation() (*collation.Collation, error) {
 	name, ok := req.Command().StringValueOK()
 	if !ok || req.svc == nil {
 		return nil, nil

@@ -6,6 +6,7 @@ package commands
 
 import (
 	"context"
+	"github.com/secantusdb/secantus/internal/collation"
 	"sort"
 	"strings"
 
@@ -103,6 +104,12 @@ type Request struct {
 	Exhaust bool
 
 	svc *Service // the service running the request
+
+	// The collection's default collation, looked up once per request
+	// (every statement of an update or delete asks for it).
+	defaultColl     *collation.Collation
+	defaultCollErr  error
+	defaultCollDone bool
 }
 
 // Arg returns the value of a field of the command document.
