@@ -217,9 +217,9 @@ func (c *Catalog) SetOptions(db, name string, opts bson.Raw) error {
 		return mongoerr.Newf(mongoerr.NamespaceNotFound, "ns does not exist: %s.%s", db, name)
 	}
 	old := coll.options
-	coll.options = opts
+	coll.setOptions(opts)
 	if err := c.persist(coll); err != nil {
-		coll.options = old
+		coll.setOptions(old)
 		return err
 	}
 	return nil

@@ -33,6 +33,9 @@ type Collection struct {
 	size         atomic.Int64
 	dropped      atomic.Bool
 	statsMu      sync.Mutex
+
+	memoMu sync.Mutex
+	memo   map[string]any // values derived from options; see Memo
 }
 
 // DB returns the collection's database name.
@@ -49,6 +52,31 @@ func (c *Collection) UUID() bson.Binary { return bson.Binary{Subtype: 4, Data: c
 
 // Options returns the options the collection was created with.
 func (c *Collection) Options() bson.Raw { return c.options }
+
+// Memo returns the value build derives from the collection's options
+// (a parsed validator, say), computing it once and again only after the
+// options change. build runs with the options as they are now.
+func (c *Collection) Memo(key string, build func(opts bson.Raw) any) any {
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	if v, ok := c.memo[key]; ok {
+		return v
+	}
+	v := build(c.options)
+	if c.memo == nil {
+		c.memo = map[string]any{}
+	}
+	c.memo[key] = v
+	return v
+}
+
+// setOptions replaces the options and forgets what was derived from them.
+func (c *Collection) setOptions(opts bson.Raw) {
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	c.options = opts
+	c.memo = nil
+}
 
 // Indexes returns the collection's indexes, the _id index first.
 func (c *Collection) Indexes() []*Index { return c.indexes }

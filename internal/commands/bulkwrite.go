@@ -54,6 +54,8 @@ type bulkNamespace struct {
 	// and the command's let variables exactly as it does for update and
 	// delete.
 	req *Request
+	// bypass is the command's bypassDocumentValidation.
+	bypass bool
 }
 
 // bulkRequest is a parsed bulkWrite command.
@@ -260,6 +262,7 @@ func (s *Service) bulkUpdateOne(ctx context.Context, ns bulkNamespace, i int, st
 	if err != nil {
 		return bulkOpResult{}, err
 	}
+	st.bypass = ns.bypass
 	res, err := s.runUpdate(ctx, ns.db, ns.coll, st, durable)
 	if err != nil {
 		return bulkOpResult{}, err
@@ -312,7 +315,7 @@ func (s *Service) bulkInserts(ctx context.Context, ns bulkNamespace, ops []bulkO
 		}
 		prepared[i-start] = doc
 	}
-	insertAll := func(docs []bson.Raw) error { return s.insertDocs(ctx, ns.db, ns.coll, docs, durable) }
+	insertAll := func(docs []bson.Raw) error { return s.insertDocs(ctx, ns.db, ns.coll, docs, durable, ns.bypass) }
 	succeeded := func(i int) {
 		results[i] = bulkOpResult{done: true, n: 1}
 		s.Stats.Insert.Add(1)
@@ -372,7 +375,8 @@ func parseBulkWrite(s *Service, req *Request) (*bulkRequest, error) {
 			return nil, err
 		}
 	}
-	if _, err := boolArg(req, "bypassDocumentValidation"); err != nil {
+	bypass, err := boolArg(req, "bypassDocumentValidation")
+	if err != nil {
 		return nil, err
 	}
 	if v := req.Arg("let"); v.Type != 0 {
@@ -456,6 +460,7 @@ func parseBulkWrite(s *Service, req *Request) (*bulkRequest, error) {
 			b.AppendDocument("let", br.let.Value)
 		}
 		br.nsInfo[i].req = &Request{DB: br.nsInfo[i].db, Name: "bulkWrite", Body: bson.Raw(b.Build()), Conn: req.Conn, svc: s}
+		br.nsInfo[i].bypass = bypass
 	}
 	return br, nil
 }

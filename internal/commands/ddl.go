@@ -27,7 +27,8 @@ func init() {
 
 // createOptionsSupported are the create options SecantusDB implements.
 // Other options mongod knows are rejected until they are implemented.
-var createOptionsSupported = map[string]bool{"clusteredIndex": true, "changeStreamPreAndPostImages": true}
+var createOptionsSupported = map[string]bool{"clusteredIndex": true, "changeStreamPreAndPostImages": true,
+	"validator": true, "validationLevel": true, "validationAction": true}
 
 var createOptionsKnown = []string{"capped", "size", "max", "autoIndexId", "validator", "validationLevel",
 	"validationAction", "indexOptionDefaults", "viewOn", "pipeline", "collation", "storageEngine",
@@ -43,6 +44,7 @@ func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 		return err
 	}
 	opts := bsoncore.NewDocumentBuilder()
+	var defaultCollation *collation.Collation
 	elems, _ := req.Body.Elements()
 	for i, e := range elems {
 		k := e.Key()
@@ -50,6 +52,10 @@ func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 			continue
 		}
 		switch k {
+		case "validator":
+			if d, ok := e.Value().DocumentOK(); ok && len(d) <= 5 {
+				continue // an empty validator is no validator
+			}
 		case "capped", "autoIndexId":
 			// capped: false and autoIndexId: true are the defaults.
 			if b, _ := boolValue("create."+k, e.Value()); b == (k == "autoIndexId") {
@@ -68,6 +74,7 @@ func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 				// Stored resolved, as listCollections reports it.
 				opts.AppendDocument(k, c.Spec())
 			}
+			defaultCollation = c
 			continue
 		case "clusteredIndex":
 			ci, err := clusteredIndexOption(e.Value())
@@ -85,6 +92,9 @@ func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 			return rejectUnsupported(req, k)
 		}
 		opts.AppendValue(k, bsoncore.Value{Type: bsoncore.Type(e.Value().Type), Data: e.Value().Value})
+	}
+	if err := checkValidationOptions(req.Name, req.DB, name, req.Body, defaultCollation); err != nil {
+		return err
 	}
 	raw := bson.Raw(opts.Build())
 	s.Catalog.RLock()
@@ -482,26 +492,48 @@ func collModCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.D
 		if i == 0 || genericArgs[e.Key()] {
 			continue
 		}
-		if e.Key() != "changeStreamPreAndPostImages" {
+		switch e.Key() {
+		case "changeStreamPreAndPostImages":
+			if err := checkPreAndPostImages("collMod", e.Value()); err != nil {
+				return err
+			}
+		case "validator", "validationLevel", "validationAction":
+		default:
 			return rejectUnsupported(req, e.Key())
-		}
-		if err := checkPreAndPostImages("collMod", e.Value()); err != nil {
-			return err
 		}
 		updates[e.Key()] = e.Value()
 	}
+	c, err := optionsCollation(old)
+	if err != nil {
+		return err
+	}
+	if err := checkValidationOptions(req.Name, req.DB, name, req.Body, c); err != nil {
+		return err
+	}
 	b := bsoncore.NewDocumentBuilder()
 	oldElems, _ := old.Elements()
+	// An empty validator removes the validator.
+	keep := func(k string, v bson.RawValue) bool {
+		d, ok := v.DocumentOK()
+		return k != "validator" || !ok || len(d) > 5
+	}
 	for _, e := range oldElems {
 		if v, ok := updates[e.Key()]; ok {
-			b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+			if keep(e.Key(), v) {
+				b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+			}
 			delete(updates, e.Key())
 			continue
 		}
 		b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(e.Value().Type), Data: e.Value().Value})
 	}
-	for k, v := range updates {
-		b.AppendValue(k, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+	// New options follow in the order the command gave them.
+	for i, e := range elems {
+		v, ok := updates[e.Key()]
+		if i == 0 || !ok || !keep(e.Key(), v) {
+			continue
+		}
+		b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
 	}
 	return s.Catalog.SetOptions(req.DB, name, bson.Raw(b.Build()))
 }

@@ -30,6 +30,9 @@ func findAndModifyCmd(ctx context.Context, s *Service, req *Request, reply *bson
 		return err
 	}
 	st := &updateStatement{hint: req.Arg("hint")}
+	if st.bypass, err = boolArg(req, "bypassDocumentValidation"); err != nil {
+		return err
+	}
 	if st.rawFilter, st.filter, err = filterArgWith(req, "query", opts); err != nil {
 		return err
 	}

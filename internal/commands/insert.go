@@ -32,6 +32,10 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	if err != nil {
 		return err
 	}
+	bypass, err := boolArg(req, "bypassDocumentValidation")
+	if err != nil {
+		return err
+	}
 	durable := writeConcernJournaled(req)
 	var w writeResult
 	prepared := make([]bson.Raw, len(docs))
@@ -54,7 +58,7 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	for start := 0; start < stop; start += insertGroup {
 		end := min(start+insertGroup, stop)
 		group := prepared[start:end]
-		err := s.insertDocs(ctx, req.DB, name, group, durable)
+		err := s.insertDocs(ctx, req.DB, name, group, durable, bypass)
 		if err == nil {
 			for _, doc := range group {
 				if doc != nil {
@@ -71,7 +75,7 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 			if prepared[i] == nil {
 				continue
 			}
-			err := s.insertDocs(ctx, req.DB, name, prepared[i:i+1], durable)
+			err := s.insertDocs(ctx, req.DB, name, prepared[i:i+1], durable, bypass)
 			if err != nil {
 				if !isWriteError(err) {
 					return err
@@ -99,11 +103,15 @@ func insertCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 
 // insertDocs inserts the non-nil documents into db.name in one
 // transaction: all of them or, on an error, none.
-func (s *Service) insertDocs(ctx context.Context, db, name string, docs []bson.Raw, durable bool) error {
+// Unless bypass is set, each must satisfy the collection's validator.
+func (s *Service) insertDocs(ctx context.Context, db, name string, docs []bson.Raw, durable, bypass bool) error {
 	return s.withCollectionWrite(ctx, db, name, true, durable, func(tx storage.Txn, coll *catalog.Collection, d *statsDelta) error {
 		for _, doc := range docs {
 			if doc == nil {
 				continue
+			}
+			if err := s.validateWrite(coll, nil, doc, bypass); err != nil {
+				return err
 			}
 			if _, err := coll.Insert(tx, doc); err != nil {
 				return err

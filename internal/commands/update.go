@@ -28,6 +28,7 @@ type updateStatement struct {
 	upsert    bool
 	multi     bool
 	hint      bson.RawValue
+	bypass    bool // bypassDocumentValidation
 }
 
 func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, error) {
@@ -130,11 +131,16 @@ func updateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	if err != nil {
 		return err
 	}
+	bypass, err := boolArg(req, "bypassDocumentValidation")
+	if err != nil {
+		return err
+	}
 	durable := writeConcernJournaled(req)
 	var w writeResult
 	for i, raw := range stmts {
 		st, err := parseUpdateStatement(req, i, raw)
 		if err == nil {
+			st.bypass = bypass
 			var res updateOutcome
 			res, err = s.runUpdate(ctx, req.DB, name, st, durable)
 			if err == nil {
@@ -209,6 +215,9 @@ func (s *Service) runUpdate(ctx context.Context, db, name string, st *updateStat
 			if len(newDoc) > MaxBSONObjectSize {
 				return mongoerr.Newf(mongoerr.BSONObjectTooLarge, "Resulting document after update is larger than %d", MaxBSONObjectSize)
 			}
+			if err := s.validateWrite(coll, rec.Doc, newDoc, st.bypass); err != nil {
+				return err
+			}
 			if err := coll.Update(tx, rec.ID, rec.Doc, newDoc); err != nil {
 				return err
 			}
@@ -227,6 +236,9 @@ func (s *Service) runUpdate(ctx context.Context, db, name string, st *updateStat
 			return err
 		}
 		if doc, err = prepareInsert(doc); err != nil {
+			return err
+		}
+		if err := s.validateWrite(coll, nil, doc, st.bypass); err != nil {
 			return err
 		}
 		if _, err := coll.Insert(tx, doc); err != nil {
