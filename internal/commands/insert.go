@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
@@ -134,11 +136,20 @@ func checkBatchSize(n int) error {
 	return nil
 }
 
-// prepareInsert checks a document for insertion and returns it with _id
-// first, adding a new ObjectId when it has none, as mongod stores it.
+// maxStorageDepth is how deeply documents may nest when stored
+// (mongod's BSONDepth::getMaxDepthForUserStorage: 200 less 20 kept for
+// the system).
+const maxStorageDepth = 180
+
+// prepareInsert checks a document for insertion and returns it as mongod
+// stores it: _id first (a new ObjectId when it has none) and top-level
+// Timestamp(0, 0) values replaced by the current time.
 func prepareInsert(doc bson.Raw) (bson.Raw, error) {
 	if len(doc) > MaxBSONObjectSize {
-		return nil, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "object to insert too large. size in bytes: %d, max size: %d", len(doc), MaxBSONObjectSize)
+		return nil, tooLargeToInsert(len(doc))
+	}
+	if err := checkStorageDepth(doc, 1); err != nil {
+		return nil, err
 	}
 	// MongoDB 5.0+ stores $-prefixed and dotted field names (outside _id)
 	// as they are.
@@ -146,10 +157,10 @@ func prepareInsert(doc bson.Raw) (bson.Raw, error) {
 	if err != nil {
 		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
 	}
-	idPos := -1
+	idPos, zeroTS := -1, false
 	for i, e := range elems {
-		k := e.Key()
-		if k == "_id" {
+		switch k := e.Key(); {
+		case k == "_id":
 			if idPos >= 0 {
 				return nil, mongoerr.New(mongoerr.BadValue, "can't have multiple _id fields in one document")
 			}
@@ -157,9 +168,13 @@ func prepareInsert(doc bson.Raw) (bson.Raw, error) {
 			if err := validateID(e.Value()); err != nil {
 				return nil, err
 			}
+		case e.Value().Type == bson.TypeTimestamp:
+			if t, i := e.Value().Timestamp(); t == 0 && i == 0 {
+				zeroTS = true
+			}
 		}
 	}
-	if idPos == 0 {
+	if idPos == 0 && !zeroTS {
 		return doc, nil
 	}
 	b := bsoncore.NewDocumentBuilder()
@@ -170,15 +185,68 @@ func prepareInsert(doc bson.Raw) (bson.Raw, error) {
 		b.AppendValue("_id", bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
 	}
 	for i, e := range elems {
-		if i != idPos {
-			b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(e.Value().Type), Data: e.Value().Value})
+		if i == idPos {
+			continue
 		}
+		v := e.Value()
+		if t, inc, ok := v.TimestampOK(); ok && t == 0 && inc == 0 {
+			t, inc = nextTimestamp()
+			b.AppendTimestamp(e.Key(), t, inc)
+			continue
+		}
+		b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
 	}
 	out := bson.Raw(b.Build())
 	if len(out) > MaxBSONObjectSize {
-		return nil, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "object to insert too large. size in bytes: %d, max size: %d", len(out), MaxBSONObjectSize)
+		return nil, tooLargeToInsert(len(out))
 	}
 	return out, nil
+}
+
+func tooLargeToInsert(size int) error {
+	return mongoerr.Newf(mongoerr.BadValue, "object to insert too large. size in bytes: %d, max size: %d", size, MaxBSONObjectSize)
+}
+
+// checkStorageDepth refuses documents nested deeper than mongod stores;
+// empty embedded documents and arrays do not count.
+func checkStorageDepth(doc bson.Raw, depth int) error {
+	elems, _ := doc.Elements()
+	for _, e := range elems {
+		v := e.Value()
+		if v.Type != bson.TypeEmbeddedDocument && v.Type != bson.TypeArray {
+			continue
+		}
+		sub := bson.Raw(v.Value)
+		if len(sub) <= 5 {
+			continue
+		}
+		if depth == maxStorageDepth {
+			return mongoerr.Newf(mongoerr.Overflow, "cannot insert document because it exceeds %d levels of nesting", maxStorageDepth)
+		}
+		if err := checkStorageDepth(sub, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var tsClock struct {
+	sync.Mutex
+	secs, inc uint32
+}
+
+// nextTimestamp returns a timestamp later than every one it returned
+// before: the current second and a counter within it, as mongod fills in
+// Timestamp(0, 0) on insert.
+func nextTimestamp() (t, i uint32) {
+	tsClock.Lock()
+	defer tsClock.Unlock()
+	now := uint32(time.Now().Unix())
+	if now > tsClock.secs {
+		tsClock.secs, tsClock.inc = now, 0
+	}
+	tsClock.inc++
+	return tsClock.secs, tsClock.inc
 }
 
 // validateID rejects _id values mongod refuses to store.

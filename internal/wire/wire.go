@@ -310,7 +310,7 @@ func parseMsg(h Header, hdr, body []byte) (*OpMsg, error) {
 			}
 			seq = seq[nul+1:]
 			for len(seq) > 0 {
-				doc, rest, err := readDoc(seq, MaxBSONObjectSize)
+				doc, rest, err := readDoc(seq, MaxBSONObjectSize+BSONObjectSizeOverhead)
 				if err != nil {
 					return nil, invalid(id, codeOf(err), err.Error())
 				}
