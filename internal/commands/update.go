@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/secantusdb/secantus/internal/catalog"
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
 	"github.com/secantusdb/secantus/internal/storage"
@@ -39,6 +40,8 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 	}
 	var u, collation bson.RawValue
 	var arrayFilters []bson.Raw
+	var constants bson.Raw
+	var ok bool
 	for _, e := range elems {
 		v := e.Value()
 		switch e.Key() {
@@ -86,7 +89,9 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 				}
 			}
 		case "c":
-			return nil, mongoerr.New(mongoerr.NotImplemented, "the 'c' (constants) option of update is not supported by SecantusDB yet")
+			if constants, ok = v.DocumentOK(); !ok {
+				return nil, typeMismatch("update.updates.c", "object", v)
+			}
 		default:
 			return nil, mongoerr.Newf(mongoerr.UnrecognizedCommandField, "BSON field 'update.updates.%s' is an unknown field.", e.Key())
 		}
@@ -104,7 +109,21 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 	if st.filter, err = query.ParseFilterWith(st.rawFilter, opts); err != nil {
 		return nil, err
 	}
-	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: opts.Scope}); err != nil {
+	scope := opts.Scope
+	if constants != nil {
+		if u.Type != bson.TypeArray {
+			return nil, mongoerr.New(mongoerr.Location51198, "Constant values may only be specified for pipeline updates")
+		}
+		if scope == nil {
+			if scope, err = expr.NewScope(nil, opts.Collator); err != nil {
+				return nil, err
+			}
+		}
+		if scope, err = scope.WithConstants(constants); err != nil {
+			return nil, err
+		}
+	}
+	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: scope}); err != nil {
 		return nil, err
 	}
 	if st.multi && st.upd.IsReplacement() {

@@ -46,3 +46,27 @@ func NewScope(let bson.Raw, coll Collator) (*Scope, error) {
 	}
 	return s, nil
 }
+
+// WithConstants returns a copy of s that also defines the variables of
+// an update statement's constants (the update command's c, bulkWrite's
+// constants): each value is taken literally, not evaluated. s itself is
+// unchanged.
+func (s *Scope) WithConstants(c bson.Raw) (*Scope, error) {
+	pc := *s.Parse
+	pc.scope = append([]binding(nil), s.Parse.scope...)
+	ec := *s.Eval
+	ec.vars = append([]bson.RawValue(nil), s.Eval.vars...)
+	out := &Scope{Parse: &pc, Eval: &ec}
+	elems, err := c.Elements()
+	if err != nil {
+		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
+	}
+	for _, e := range elems {
+		id, err := out.Parse.Define(e.Key())
+		if err != nil {
+			return nil, err
+		}
+		out.Eval.SetVar(id, e.Value())
+	}
+	return out, nil
+}

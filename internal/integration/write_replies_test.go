@@ -108,3 +108,33 @@ func TestUnacknowledgedWritesInOrder(t *testing.T) {
 	}
 	t.Fatalf("unacknowledged writes not all applied: %d", count(t, acked, bson.D{{Key: "n", Value: bson.D{{Key: "$gt", Value: 0}}}}))
 }
+
+// The update command's c (constants) binds variables for a pipeline
+// update, literally (jstests/core/write/update/update_pipeline_shell_helpers.js,
+// manual: reference/command/update "c").
+func TestUpdateConstants(t *testing.T) {
+	t.Parallel()
+	_, db := connect(t)
+	c := db.Collection("c")
+	seed(t, c, bson.D{{Key: "_id", Value: 1}, {Key: "a", Value: 1}})
+	run(t, db, bson.D{{Key: "update", Value: "c"}, {Key: "updates", Value: bson.A{bson.D{
+		{Key: "q", Value: bson.D{{Key: "_id", Value: 1}}},
+		{Key: "u", Value: bson.A{bson.D{{Key: "$set", Value: bson.D{{Key: "b", Value: "$$k"}, {Key: "e", Value: "$$lit"}}}}}},
+		{Key: "c", Value: bson.D{{Key: "k", Value: 7}, {Key: "lit", Value: "$a"}}},
+	}}}})
+	var got bson.Raw
+	if err := c.FindOne(ctx(t), bson.D{}).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"_id": {"$numberInt":"1"},"a": {"$numberInt":"1"},"b": {"$numberInt":"7"},"e": "$a"}`; got.String() != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	// Only pipeline updates take constants.
+	raw, _ := db.RunCommand(ctx(t), bson.D{{Key: "update", Value: "c"}, {Key: "updates", Value: bson.A{bson.D{
+		{Key: "q", Value: bson.D{}}, {Key: "u", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 1}}}}},
+		{Key: "c", Value: bson.D{{Key: "k", Value: 1}}},
+	}}}}).Raw()
+	if code := raw.Lookup("writeErrors", "0", "code").Int32(); code != 51198 {
+		t.Fatalf("constants on a modifier update: %s", raw)
+	}
+}

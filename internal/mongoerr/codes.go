@@ -104,6 +104,7 @@ const (
 	NotPrimaryNoSecondaryOk                  Code = 13435
 	UnrecognizedCommandField                 Code = 40415
 	Location40414                            Code = 40414
+	Location51198                            Code = 51198
 	Location16436                            Code = 16436
 	Location10065                            Code = 10065
 	IllegalOpMsgFlag                         Code = 223
@@ -283,6 +284,7 @@ var codeNames = map[Code]string{
 	NotPrimaryNoSecondaryOk:                  "NotPrimaryNoSecondaryOk",
 	UnrecognizedCommandField:                 "UnrecognizedCommandField",
 	Location40414:                            "Location40414",
+	Location51198:                            "Location51198",
 	Location16436:                            "Location16436",
 	Location10065:                            "Location10065",
 	IllegalOpMsgFlag:                         "IllegalOpMsgFlag",
