@@ -1,12 +1,27 @@
 package expr
 
-// operators maps each expression operator to its parser. Adding an
-// operator is one entry here plus its parse function in the file of its
-// family. It is filled in init because parsers recurse into Parse.
+// operators maps each expression operator to its parser. Each family of
+// operators registers its entries from an init function in its own file
+// (the core families below, here); it is filled in init because parsers
+// recurse into Parse.
 var operators map[string]parseFunc
 
+// register adds a family's operators to the table; a name registered
+// twice is a programming error.
+func register(family map[string]parseFunc) {
+	if operators == nil {
+		operators = map[string]parseFunc{}
+	}
+	for name, p := range family {
+		if _, dup := operators[name]; dup {
+			panic("expr: operator registered twice: " + name)
+		}
+		operators[name] = p
+	}
+}
+
 func init() {
-	operators = map[string]parseFunc{
+	register(map[string]parseFunc{
 		// vars.go
 		"$literal": parseLiteral,
 		"$let":     parseLet,
@@ -57,5 +72,5 @@ func init() {
 		"$pow":   fixed(2, evalPow),
 		"$round": roundOrTrunc(roundHalfEven),
 		"$trunc": roundOrTrunc(roundDown),
-	}
+	})
 }
