@@ -187,17 +187,20 @@ func queryOptions(req *Request, field string, collationArg bson.RawValue) (query
 	if c != nil {
 		opts.Collator = c
 	}
+	var let bson.Raw
 	if v := req.Arg("let"); v.Type != 0 {
 		d, ok := v.DocumentOK()
 		if !ok {
 			return opts, typeMismatch(req.Name+".let", "object", v)
 		}
-		sc, err := expr.NewScope(d, opts.Collator)
-		if err != nil {
-			return opts, err
-		}
-		opts.Scope = sc
+		let = d
 	}
+	// The scope carries the command's $$NOW even without let variables.
+	sc, err := expr.NewScopeAt(let, opts.Collator, req.Now())
+	if err != nil {
+		return opts, err
+	}
+	opts.Scope = sc
 	return opts, nil
 }
 

@@ -459,7 +459,7 @@ func parseBulkWrite(s *Service, req *Request) (*bulkRequest, error) {
 		if br.let.Type != 0 {
 			b.AppendDocument("let", br.let.Value)
 		}
-		br.nsInfo[i].req = &Request{DB: br.nsInfo[i].db, Name: "bulkWrite", Body: bson.Raw(b.Build()), Conn: req.Conn, svc: s}
+		br.nsInfo[i].req = &Request{DB: br.nsInfo[i].db, Name: "bulkWrite", Body: bson.Raw(b.Build()), Conn: req.Conn, svc: s, now: req.Now()}
 		br.nsInfo[i].bypass = bypass
 	}
 	return br, nil

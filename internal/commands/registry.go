@@ -9,6 +9,7 @@ import (
 	"github.com/secantusdb/secantus/internal/collation"
 	"sort"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
@@ -110,6 +111,18 @@ type Request struct {
 	defaultColl     *collation.Collation
 	defaultCollErr  error
 	defaultCollDone bool
+
+	// now is $$NOW for the whole command, set on first use.
+	now bson.DateTime
+}
+
+// Now returns the command's $$NOW: the time it was first asked for, the
+// same for every statement and expression of the command, as on mongod.
+func (r *Request) Now() bson.DateTime {
+	if r.now == 0 {
+		r.now = bson.NewDateTimeFromTime(time.Now())
+	}
+	return r.now
 }
 
 // Arg returns the value of a field of the command document.

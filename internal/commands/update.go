@@ -8,7 +8,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/secantusdb/secantus/internal/catalog"
-	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
 	"github.com/secantusdb/secantus/internal/storage"
@@ -113,11 +112,6 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 	if constants != nil {
 		if u.Type != bson.TypeArray {
 			return nil, mongoerr.New(mongoerr.Location51198, "Constant values may only be specified for pipeline updates")
-		}
-		if scope == nil {
-			if scope, err = expr.NewScope(nil, opts.Collator); err != nil {
-				return nil, err
-			}
 		}
 		if scope, err = scope.WithConstants(constants); err != nil {
 			return nil, err

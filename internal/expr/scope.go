@@ -1,6 +1,8 @@
 package expr
 
 import (
+	"time"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/mongoerr"
@@ -19,7 +21,13 @@ type Scope struct {
 // none): each value is an expression evaluated once, in order, against
 // no document, so it may use $$NOW and the variables before it.
 func NewScope(let bson.Raw, coll Collator) (*Scope, error) {
-	s := &Scope{Parse: NewParseContext(), Eval: NewEvalContext()}
+	return NewScopeAt(let, coll, bson.NewDateTimeFromTime(time.Now()))
+}
+
+// NewScopeAt is NewScope with $$NOW given: a command fixes it once for
+// all its statements.
+func NewScopeAt(let bson.Raw, coll Collator, now bson.DateTime) (*Scope, error) {
+	s := &Scope{Parse: NewParseContext(), Eval: &EvalContext{Now: now}}
 	s.Eval.Collator = coll
 	if len(let) <= 5 {
 		return s, nil

@@ -138,3 +138,27 @@ func TestUpdateConstants(t *testing.T) {
 		t.Fatalf("constants on a modifier update: %s", raw)
 	}
 }
+
+// $$NOW is fixed for the whole command: every statement of an update
+// sees the same value (manual: reference/aggregation-variables, NOW).
+func TestNowIsPerCommand(t *testing.T) {
+	t.Parallel()
+	_, db := connect(t)
+	c := db.Collection("now")
+	// Enough statements that they span several milliseconds.
+	var updates bson.A
+	for i := 1; i <= 300; i++ {
+		updates = append(updates, bson.D{{Key: "q", Value: bson.D{{Key: "_id", Value: i}}},
+			{Key: "u", Value: bson.A{bson.D{{Key: "$set", Value: bson.D{{Key: "t", Value: "$$NOW"}}}}}},
+			{Key: "upsert", Value: true}})
+	}
+	run(t, db, bson.D{{Key: "update", Value: "now"}, {Key: "updates", Value: updates}})
+	n, err := c.Distinct(ctx(t), "t", bson.D{}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, _ := n.Values()
+	if len(vals) != 1 {
+		t.Fatalf("statements saw different $$NOW values: %v", vals)
+	}
+}
