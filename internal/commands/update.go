@@ -240,7 +240,7 @@ func (s *Service) runUpdate(ctx context.Context, db, name string, st *updateStat
 		if len(recs) > 0 || !st.upsert {
 			return nil
 		}
-		seed, err := update.UpsertSeed(st.rawFilter)
+		seed, err := st.upd.UpsertSeed(st.rawFilter)
 		if err != nil {
 			return err
 		}

@@ -60,6 +60,7 @@ const (
 	DollarPrefixedFieldName                  Code = 52
 	InvalidIdField                           Code = 53
 	NotSingleValueField                      Code = 54
+	NotExactValueField                       Code = 111
 	EmptyFieldName                           Code = 56
 	DottedFieldName                          Code = 57
 	CommandNotFound                          Code = 59
@@ -240,6 +241,7 @@ var codeNames = map[Code]string{
 	DollarPrefixedFieldName:                  "DollarPrefixedFieldName",
 	InvalidIdField:                           "InvalidIdField",
 	NotSingleValueField:                      "NotSingleValueField",
+	NotExactValueField:                       "NotExactValueField",
 	EmptyFieldName:                           "EmptyFieldName",
 	DottedFieldName:                          "DottedFieldName",
 	CommandNotFound:                          "CommandNotFound",

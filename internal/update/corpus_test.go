@@ -14,10 +14,20 @@ import (
 	"github.com/secantusdb/secantus/internal/mongoerr"
 )
 
-// The update corpus (testdata/*.json) pins down the document mongod 8.0
-// produces for an update — compared as exact BSON bytes, so field order
-// and numeric types count — or the error code it answers. Every case
-// cites the manual page it comes from. $currentDate reads CorpusNow.
+// The update corpus (testdata/*.json and testdata/pipeline/*.json) pins
+// down the document mongod 8.0 produces for an update — compared as exact
+// BSON bytes, so field order and numeric types count — or the error code
+// it answers. Every case cites the manual page or jstest it comes from.
+// $currentDate reads CorpusNow.
+//
+// A case's update is an update document (operators or a replacement) or,
+// given as a JSON array, a pipeline-style update. A case with a filter
+// and options.isUpsert models an upsert that matched nothing: the update
+// applies, as an insert, to the document seeded from the filter
+// ((*Update).UpsertSeed), and doc is not used; the expected document is
+// the one mongod inserts, but for the _id it generates when neither the
+// filter nor the update gives one. Pipeline-style cases live in
+// testdata/pipeline/.
 
 // CorpusNow is the clock the corpus runs with.
 var CorpusNow = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -27,6 +37,7 @@ type CorpusCase struct {
 	Name     string          `json:"name"`
 	Ref      string          `json:"ref"`
 	Doc      json.RawMessage `json:"doc"`
+	Filter   json.RawMessage `json:"filter"`
 	Update   json.RawMessage `json:"update"`
 	Options  *CorpusOptions  `json:"options"`
 	Expected json.RawMessage `json:"expected"`
@@ -35,6 +46,20 @@ type CorpusCase struct {
 		Code            int32  `json:"code"`
 		MessageContains string `json:"messageContains"`
 	} `json:"error"`
+}
+
+// IsPipeline reports whether the case's update is a pipeline (a JSON
+// array).
+func (c *CorpusCase) IsPipeline() bool {
+	return bytes.HasPrefix(bytes.TrimSpace(c.Update), []byte("["))
+}
+
+// UpdateValue returns the case's update as the "u" field of an update
+// statement carries it: a document or an array.
+func (c *CorpusCase) UpdateValue(t testing.TB) bson.RawValue {
+	t.Helper()
+	wrapped := append(append([]byte(`{"u": `), c.Update...), '}')
+	return extDoc(t, wrapped).Lookup("u")
 }
 
 // CorpusOptions are a case's statement and per-document options.
@@ -48,9 +73,16 @@ func loadCorpus(t *testing.T) map[string][]CorpusCase { return loadCorpusFiles(t
 
 func loadCorpusFiles(t testing.TB) map[string][]CorpusCase {
 	t.Helper()
-	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus files: %v", err)
+	var files []string
+	for _, pattern := range []string{"testdata/*.json", "testdata/pipeline/*.json"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no corpus files")
 	}
 	out := map[string][]CorpusCase{}
 	for _, f := range files {
@@ -64,7 +96,8 @@ func loadCorpusFiles(t testing.TB) map[string][]CorpusCase {
 		if err := json.Unmarshal(data, &c); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		out[strings.TrimSuffix(filepath.Base(f), ".json")] = c.Cases
+		rel, _ := filepath.Rel("testdata", f)
+		out[strings.TrimSuffix(filepath.ToSlash(rel), ".json")] = c.Cases
 	}
 	return out
 }
@@ -87,6 +120,9 @@ func TestUpdateCorpus(t *testing.T) {
 				if c.Ref == "" {
 					t.Error("case without ref")
 				}
+				if c.IsPipeline() != strings.HasPrefix(file, "pipeline/") {
+					t.Fatal("pipeline-style cases, and only they, belong in testdata/pipeline")
+				}
 				opts := Options{Now: func() time.Time { return CorpusNow }}
 				ao := ApplyOptions{MatchedIndex: NoMatch}
 				if c.Options != nil {
@@ -98,12 +134,22 @@ func TestUpdateCorpus(t *testing.T) {
 					}
 					ao.IsInsert = c.Options.IsUpsert
 				}
-				doc := extDoc(t, c.Doc)
-				u, err := Parse(extDoc(t, c.Update), opts)
+				u, err := ParseValue(c.UpdateValue(t), opts)
 				var got bson.Raw
 				var changed bool
 				if err == nil {
-					got, changed, err = u.ApplyWith(doc, ao)
+					var doc bson.Raw
+					if c.Filter != nil {
+						if !ao.IsInsert {
+							t.Fatal("a filter needs options.isUpsert")
+						}
+						doc, err = u.UpsertSeed(extDoc(t, c.Filter))
+					} else {
+						doc = extDoc(t, c.Doc)
+					}
+					if err == nil {
+						got, changed, err = u.ApplyWith(doc, ao)
+					}
 				}
 				if c.Error != nil {
 					me := mongoerr.As(err)

@@ -353,6 +353,24 @@ func (l *leaf) createsPaths() bool {
 // applyLeaf applies a modifier to parent's child at idx, or to the
 // missing path toCreate under parent when idx is -1.
 func (a *applier) applyLeaf(l *leaf, parent *mval, idx int, taken, toCreate []string) error {
+	before := a.modified
+	a.modified = false
+	err := a.applyLeafOp(l, parent, idx, taken, toCreate)
+	changed := a.modified
+	a.modified = before || changed
+	if err != nil {
+		return err
+	}
+	// mongod validates the element a modifier changed as it stores it: a
+	// top-level field whose name starts with '$' may be removed but not
+	// set (see updateh.js), except in an upsert's new document.
+	if changed && !a.insert && idx >= 0 && len(taken) == 1 && strings.HasPrefix(taken[0], "$") && l.op != "$unset" && l.op != "$rename-src" {
+		return errDollarField(taken[0])
+	}
+	return nil
+}
+
+func (a *applier) applyLeafOp(l *leaf, parent *mval, idx int, taken, toCreate []string) error {
 	if l.op == "$setOnInsert" && !a.insert {
 		return nil
 	}

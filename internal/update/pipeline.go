@@ -25,6 +25,9 @@ func parsePipeline(arr bson.Raw, opts Options) (*Update, error) {
 	if err != nil {
 		return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
 	}
+	if len(opts.ArrayFilters) > 0 {
+		return nil, mongoerr.New(mongoerr.FailedToParse, "arrayFilters may not be specified for pipeline-style updates")
+	}
 	scope := opts.Scope
 	if scope == nil {
 		if scope, err = expr.NewScope(nil, nil); err != nil {
@@ -53,6 +56,9 @@ func parsePipeline(arr bson.Raw, opts Options) (*Update, error) {
 		case "$replaceRoot", "$replaceWith":
 			st, err = parseReplaceStage(name, arg, scope)
 		default:
+			if !aggregationStages[name] {
+				return nil, mongoerr.Newf(mongoerr.Location40324, "Unrecognized pipeline stage name: '%s'", name)
+			}
 			return nil, mongoerr.Newf(mongoerr.InvalidOptions, "%s is not allowed to be used within an update", name)
 		}
 		if err != nil {
@@ -63,8 +69,25 @@ func parsePipeline(arr bson.Raw, opts Options) (*Update, error) {
 	return u, nil
 }
 
-// applyPipeline runs the stages and checks the result as any update's.
-func (u *Update) applyPipeline(doc bson.Raw, insert bool) (bson.Raw, bool, error) {
+// aggregationStages names the stages mongod knows but does not allow in
+// an update pipeline (InvalidOptions); any other name is unrecognized.
+var aggregationStages = map[string]bool{
+	"$bucket": true, "$bucketAuto": true, "$changeStream": true, "$changeStreamSplitLargeEvent": true,
+	"$collStats": true, "$count": true, "$currentOp": true, "$densify": true, "$documents": true,
+	"$facet": true, "$fill": true, "$geoNear": true, "$graphLookup": true, "$group": true,
+	"$indexStats": true, "$limit": true, "$listLocalSessions": true, "$listSampledQueries": true,
+	"$listSearchIndexes": true, "$listSessions": true, "$lookup": true, "$match": true,
+	"$merge": true, "$out": true, "$planCacheStats": true, "$querySettings": true, "$redact": true,
+	"$sample": true, "$search": true, "$searchMeta": true, "$setWindowFields": true,
+	"$shardedDataDistribution": true, "$skip": true, "$sort": true, "$sortByCount": true,
+	"$unionWith": true, "$unwind": true, "$vectorSearch": true,
+}
+
+// applyPipeline runs the stages and stores their output as mongod's
+// PipelineExecutor does, as a replacement: an output without _id keeps
+// the document's _id, an output with one may restate it (1 and 1.0 are
+// equal) but not change it, and _id goes first.
+func (u *Update) applyPipeline(doc bson.Raw) (bson.Raw, bool, error) {
 	out := doc
 	for _, st := range u.pipeline {
 		next, err := st.apply(out)
@@ -73,22 +96,18 @@ func (u *Update) applyPipeline(doc bson.Raw, insert bool) (bson.Raw, bool, error
 		}
 		out = next
 	}
-	if bytes.Equal(out, doc) {
-		return doc, false, nil
-	}
-	if oldID, err := doc.LookupErr("_id"); err == nil && !insert {
+	if oldID, err := doc.LookupErr("_id"); err == nil {
 		newID, err := out.LookupErr("_id")
 		if err != nil {
-			return nil, false, mongoerr.New(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been removed.")
-		}
-		if newID.Type != oldID.Type || !bytes.Equal(newID.Value, oldID.Value) {
+			out = prependID(oldID, out)
+		} else if bsonx.Compare(oldID, newID) != 0 {
 			return nil, false, mongoerr.Newf(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %s", bsonx.Format(newID))
 		}
 	}
-	if len(out) > maxDocSize {
-		return nil, false, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "Resulting document after update is larger than %d", maxDocSize)
+	if bytes.Equal(out, doc) {
+		return doc, false, nil
 	}
-	return out, true, nil
+	return finish(out)
 }
 
 // setStage is $set / $addFields: each field gets the value of its
@@ -197,8 +216,9 @@ func (s *projectStage) apply(doc bson.Raw) (bson.Raw, error) { return s.p.Apply(
 // replaceStage is $replaceRoot / $replaceWith: the document becomes the
 // value of an expression, which must be a document.
 type replaceStage struct {
-	x  expr.Expr
-	ec *expr.EvalContext
+	x    expr.Expr
+	ec   *expr.EvalContext
+	what string // how mongod's message names the expression
 }
 
 func parseReplaceStage(name string, arg bson.RawValue, scope *expr.Scope) (pipelineStage, error) {
@@ -218,7 +238,11 @@ func parseReplaceStage(name string, arg bson.RawValue, scope *expr.Scope) (pipel
 	if err != nil {
 		return nil, err
 	}
-	return &replaceStage{x: x, ec: scope.Eval}, nil
+	what := "'replacement document'"
+	if name == "$replaceRoot" {
+		what = "'newRoot' expression " // mongod's context string ends in a space
+	}
+	return &replaceStage{x: x, ec: scope.Eval, what: what}, nil
 }
 
 func (s *replaceStage) apply(doc bson.Raw) (bson.Raw, error) {
@@ -228,7 +252,11 @@ func (s *replaceStage) apply(doc bson.Raw) (bson.Raw, error) {
 	}
 	d, ok := v.DocumentOK()
 	if !ok {
-		return nil, mongoerr.Newf(mongoerr.Code(40228), "'replacement document' must evaluate to an object, but resulting value was: %s. Type of resulting value: '%s'.", bsonx.Format(v), bsonx.TypeName(v.Type))
+		shown, typ := "MISSING", "missing"
+		if v.Type != 0 {
+			shown, typ = bsonx.Format(v), bsonx.TypeName(v.Type)
+		}
+		return nil, mongoerr.Newf(mongoerr.Code(40228), "%s must evaluate to an object, but resulting value was: %s. Type of resulting value: '%s'. Input document: %s", s.what, shown, typ, bsonx.Format(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}))
 	}
 	return d, nil
 }

@@ -393,8 +393,10 @@ func (a *applier) createPath(parent *mval, taken, toCreate []string, v *mval) er
 		}
 		parent.kids = append(parent.kids, mfield{v: nest(toCreate[1:], v)})
 	case bson.TypeEmbeddedDocument:
-		if len(taken) == 0 && strings.HasPrefix(first, "$") {
-			return mongoerr.Newf(mongoerr.DollarPrefixedFieldName, "The dollar ($) prefixed field '%s' in '%s' is not valid for storage.", first, first)
+		// An upsert's new document is validated as an insert, which
+		// allows top-level '$' names.
+		if len(taken) == 0 && strings.HasPrefix(first, "$") && !a.insert {
+			return errDollarField(first)
 		}
 		parent.expand()
 		parent.kids = append(parent.kids, mfield{name: first, v: nest(toCreate[1:], v)})
@@ -403,6 +405,14 @@ func (a *applier) createPath(parent *mval, taken, toCreate []string, v *mval) er
 	}
 	a.modified = true
 	return nil
+}
+
+// errDollarField is mongod's storage validation error for a top-level
+// field name starting with '$' that an update of an existing document
+// creates or changes (since MongoDB 5.0 such names are allowed below the
+// top level, and anywhere in an upsert's new document).
+func errDollarField(name string) error {
+	return mongoerr.Newf(mongoerr.DollarPrefixedFieldName, "The dollar ($) prefixed field '%s' in '%s' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.", name, name)
 }
 
 // maxPadding is mongod's cap on the nulls one update may add to an array.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/expr"
@@ -112,9 +113,9 @@ func Parse(u bson.Raw, opts Options) (*Update, error) {
 		if err != nil {
 			return nil, mongoerr.New(mongoerr.InvalidBSON, err.Error())
 		}
-		if len(fields) == 0 {
-			return nil, mongoerr.Newf(mongoerr.FailedToParse, "'%s' is empty. You must specify a field like so: {%s: {<field_name>: ...}}", op, op)
-		}
+		// Since MongoDB 5.0 a modifier with no fields ({$set: {}}) is
+		// accepted and does nothing (see the update operators' manual
+		// pages).
 		for _, f := range fields {
 			if err := p.add(up.root, op, f.Key(), f.Value()); err != nil {
 				return nil, err
@@ -221,7 +222,7 @@ func (u *Update) ApplyWith(doc bson.Raw, opts ApplyOptions) (out bson.Raw, chang
 
 func (u *Update) apply(doc bson.Raw, opts ApplyOptions) (bson.Raw, bool, error) {
 	if u.pipeline != nil {
-		return u.applyPipeline(doc, opts.IsInsert)
+		return u.applyPipeline(doc)
 	}
 	oldID, idErr := doc.LookupErr("_id")
 	hasID := idErr == nil
@@ -230,7 +231,10 @@ func (u *Update) apply(doc bson.Raw, opts ApplyOptions) (bson.Raw, bool, error) 
 		if err != nil {
 			return nil, false, err
 		}
-		return out, !bytes.Equal(out, doc), nil
+		if bytes.Equal(out, doc) {
+			return doc, false, nil
+		}
+		return finish(out)
 	}
 	a := &applier{u: u, root: newVal(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}), insert: opts.IsInsert}
 	if opts.MatchedIndex >= 0 {
@@ -243,7 +247,9 @@ func (u *Update) apply(doc bson.Raw, opts ApplyOptions) (bson.Raw, bool, error) 
 		return doc, false, nil
 	}
 	out := bson.Raw(a.root.bytes())
-	if hasID && !opts.IsInsert {
+	// _id is immutable, for an upsert's seed too: an _id the filter fixed
+	// may not be changed by the update (mongod's immutable paths).
+	if hasID {
 		newID, err := out.LookupErr("_id")
 		if err != nil {
 			return nil, false, mongoerr.New(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been removed.")
@@ -252,16 +258,27 @@ func (u *Update) apply(doc bson.Raw, opts ApplyOptions) (bson.Raw, bool, error) 
 			return nil, false, mongoerr.New(mongoerr.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'")
 		}
 	}
+	return finish(out)
+}
+
+// finish puts _id first, as mongod's update and upsert stages do with
+// every document they write, and checks the size limit.
+func finish(out bson.Raw) (bson.Raw, bool, error) {
+	out = moveIDFirst(out)
 	if len(out) > maxDocSize {
 		return nil, false, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "Resulting document after update is larger than %d", maxDocSize)
 	}
 	return out, true, nil
 }
 
+// replace applies a replacement document as mongod's
+// ObjectReplaceExecutor: every field but _id is dropped and the
+// replacement's fields appended; the replacement may restate _id with a
+// value that compares equal (1 and 1.0 are equal), never change it.
 func (u *Update) replace(doc bson.Raw, oldID bson.RawValue, hasID bool) (bson.Raw, error) {
 	newID, err := u.replacement.LookupErr("_id")
 	if err == nil {
-		if hasID && (bsonx.Compare(oldID, newID) != 0 || oldID.Type != newID.Type) {
+		if hasID && bsonx.Compare(oldID, newID) != 0 {
 			return nil, mongoerr.Newf(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %s", bsonx.Format(newID))
 		}
 		return u.replacement, nil
@@ -269,22 +286,49 @@ func (u *Update) replace(doc bson.Raw, oldID bson.RawValue, hasID bool) (bson.Ra
 	if !hasID {
 		return u.replacement, nil
 	}
-	// Keep the original _id, first.
-	var d bson.D
-	if err := bson.Unmarshal(u.replacement, &d); err != nil {
-		return nil, err
+	return prependID(oldID, u.replacement), nil
+}
+
+// moveIDFirst returns doc with its _id field first, as mongod stores
+// every document it writes.
+func moveIDFirst(doc bson.Raw) bson.Raw {
+	elems, err := doc.Elements()
+	if err != nil {
+		return doc
 	}
-	d = append(bson.D{{Key: "_id", Value: oldID}}, d...)
-	out, err := bson.Marshal(d)
-	if len(out) > maxDocSize {
-		return nil, mongoerr.Newf(mongoerr.BSONObjectTooLarge, "Resulting document after update is larger than %d", maxDocSize)
+	pos := -1
+	for i, e := range elems {
+		if e.Key() == "_id" {
+			pos = i
+			break
+		}
 	}
-	return bson.Raw(out), err
+	if pos <= 0 {
+		return doc
+	}
+	idx, out := bsoncore.ReserveLength(make([]byte, 0, len(doc)))
+	out = append(out, elems[pos]...)
+	for i, e := range elems {
+		if i != pos {
+			out = append(out, e...)
+		}
+	}
+	out = append(out, 0)
+	return bson.Raw(bsoncore.UpdateLength(out, idx, int32(len(out))))
+}
+
+// prependID returns doc (which has no _id) with the field _id: id first.
+func prependID(id bson.RawValue, doc bson.Raw) bson.Raw {
+	idx, out := bsoncore.ReserveLength(make([]byte, 0, len(doc)+len(id.Value)+8))
+	out = bsoncore.AppendValueElement(out, "_id", bsoncore.Value{Type: bsoncore.Type(id.Type), Data: id.Value})
+	out = append(out, doc[4:]...)
+	return bson.Raw(bsoncore.UpdateLength(out, idx, int32(len(out))))
 }
 
 // ParseValue parses the "u" field of an update statement, which is either
-// an update document or an aggregation pipeline (an array). Pipeline-style
-// updates are rejected until they are implemented.
+// an update document or an aggregation pipeline (an array) of the stages
+// mongod allows in updates ($set, $addFields, $unset, $project,
+// $replaceRoot, $replaceWith).
 func ParseValue(v bson.RawValue, opts Options) (*Update, error) {
 	switch v.Type {
 	case bson.TypeEmbeddedDocument:
