@@ -104,7 +104,7 @@ func findAndModifyCmd(ctx context.Context, s *Service, req *Request, reply *bson
 		leo.AppendInt32("n", int32(n))
 		value = doc
 	} else {
-		if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: opts.Scope}); err != nil {
+		if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: opts.Scope, Collator: opts.Collator}); err != nil {
 			return err
 		}
 		res, err := s.runUpdate(ctx, req.DB, name, st, durable)

@@ -117,7 +117,7 @@ func parseUpdateStatement(req *Request, i int, doc bson.Raw) (*updateStatement, 
 			return nil, err
 		}
 	}
-	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: scope}); err != nil {
+	if st.upd, err = update.ParseValue(u, update.Options{ArrayFilters: arrayFilters, Scope: scope, Collator: opts.Collator}); err != nil {
 		return nil, err
 	}
 	if st.multi && st.upd.IsReplacement() {

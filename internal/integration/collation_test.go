@@ -67,3 +67,33 @@ func TestCollation(t *testing.T) {
 		t.Fatalf("collation not resolved: %v", specs[0].Options)
 	}
 }
+
+// Update operators compare strings under the command's collation
+// (manual: reference/collation, "Operations that Support Collation";
+// mongod's update nodes take the collator).
+func TestUpdateOperatorsUseCollation(t *testing.T) {
+	t.Parallel()
+	_, db := connect(t)
+	c := db.Collection("uc")
+	seed(t, c, bson.D{{Key: "_id", Value: 1}, {Key: "tags", Value: bson.A{"abc", "Def"}}, {Key: "s", Value: "b"}, {Key: "nums", Value: bson.A{"10", "9", "100"}}})
+	ci := options.UpdateOne().SetCollation(&options.Collation{Locale: "en", Strength: 2})
+	apply := func(u bson.D, opts *options.UpdateOneOptionsBuilder) {
+		t.Helper()
+		if _, err := c.UpdateOne(ctx(t), bson.D{{Key: "_id", Value: 1}}, u, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(bson.D{{Key: "$addToSet", Value: bson.D{{Key: "tags", Value: "ABC"}}}}, ci)
+	apply(bson.D{{Key: "$pull", Value: bson.D{{Key: "tags", Value: "def"}}}}, ci)
+	apply(bson.D{{Key: "$max", Value: bson.D{{Key: "s", Value: "B"}}}}, ci)
+	apply(bson.D{{Key: "$push", Value: bson.D{{Key: "nums", Value: bson.D{{Key: "$each", Value: bson.A{}}, {Key: "$sort", Value: 1}}}}}},
+		options.UpdateOne().SetCollation(&options.Collation{Locale: "en", NumericOrdering: true}))
+	var got bson.Raw
+	if err := c.FindOne(ctx(t), bson.D{}).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"_id": {"$numberInt":"1"},"tags": ["abc"],"s": "b","nums": ["9","10","100"]}`
+	if got.String() != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
+	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
 )
@@ -24,10 +25,10 @@ var identifierPattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 // parseArrayFilters parses the statement's arrayFilters, keyed by
 // identifier, with mongod's errors and their "Error parsing array
 // filter" context.
-func parseArrayFilters(raw []bson.Raw) (map[string]*arrayFilter, error) {
+func parseArrayFilters(raw []bson.Raw, coll bsonx.StringComparer) (map[string]*arrayFilter, error) {
 	out := map[string]*arrayFilter{}
 	for _, r := range raw {
-		f, err := query.ParseFilter(r)
+		f, err := query.ParseFilterWith(r, query.Options{Collator: coll})
 		if err != nil {
 			return nil, withContext(err, "Error parsing array filter")
 		}

@@ -38,6 +38,10 @@ type leaf struct {
 	timestamp bool
 	// $rename (at the destination): the source path
 	from []string
+
+	// coll compares strings for $min/$max, $addToSet, $pull, $pullAll and
+	// $push $sort: the command's collation (nil: simple).
+	coll bsonx.StringComparer
 }
 
 type bitOp struct {
@@ -51,11 +55,13 @@ type pushSort struct {
 	whole  int
 	fields [][]string
 	orders []int
+	coll   bsonx.StringComparer
 }
 
 // parseLeaf checks a modifier's argument as mongod's node init does.
-func parseLeaf(op, path string, v bson.RawValue) (*leaf, error) {
-	l := &leaf{op: op, path: path, arg: v, position: math.MaxInt64, slice: math.MaxInt64}
+// Strings compare under coll.
+func parseLeaf(op, path string, v bson.RawValue, coll bsonx.StringComparer) (*leaf, error) {
+	l := &leaf{op: op, path: path, arg: v, position: math.MaxInt64, slice: math.MaxInt64, coll: coll}
 	elem := path + ": " + bsonx.Format(v)
 	switch op {
 	case "$inc", "$mul":
@@ -87,7 +93,7 @@ func parseLeaf(op, path string, v bson.RawValue) (*leaf, error) {
 					return nil, mongoerr.Newf(mongoerr.BadValue, "Found unexpected fields after $each in $addToSet: %s", bsonx.Format(v))
 				}
 				vals, _ := arr.Values()
-				l.each = dedupe(vals)
+				l.each = dedupe(vals, coll)
 			}
 		}
 	case "$pop":
@@ -152,12 +158,12 @@ func checkCurrentDate(v bson.RawValue) error {
 }
 
 // dedupe drops values equal to an earlier one, keeping the first.
-func dedupe(vals []bson.RawValue) []bson.RawValue {
+func dedupe(vals []bson.RawValue, coll bsonx.StringComparer) []bson.RawValue {
 	var out []bson.RawValue
 outer:
 	for _, v := range vals {
 		for _, o := range out {
-			if bsonx.Compare(o, v) == 0 {
+			if bsonx.CompareWith(o, v, coll) == 0 {
 				continue outer
 			}
 		}
@@ -204,6 +210,7 @@ func (l *leaf) parsePush(v bson.RawValue) error {
 		if err != nil {
 			return err
 		}
+		ps.coll = l.coll
 		l.sortSpec = ps
 	}
 	if p := d.Lookup("$position"); p.Type != 0 {
@@ -286,7 +293,7 @@ func (l *leaf) parsePull(v bson.RawValue) error {
 	if d, ok := v.DocumentOK(); ok {
 		first, err := d.IndexErr(0)
 		if err != nil || !isQueryOperator(first.Key()) {
-			f, err := query.ParseFilter(d)
+			f, err := query.ParseFilterWith(d, l.queryOptions())
 			if err != nil {
 				return err
 			}
@@ -297,12 +304,21 @@ func (l *leaf) parsePull(v bson.RawValue) error {
 		l.pullEq = true
 		return nil
 	}
-	f, err := query.ParseFilter(wrapValue(v))
+	f, err := query.ParseFilterWith(wrapValue(v), l.queryOptions())
 	if err != nil {
 		return err
 	}
 	l.pullQuery = f
 	return nil
+}
+
+// queryOptions are the options $pull's conditions are parsed with.
+func (l *leaf) queryOptions() query.Options {
+	var o query.Options
+	if l.coll != nil {
+		o.Collator = l.coll
+	}
+	return o
 }
 
 // isQueryOperator reports whether name is an operator that applies to a
@@ -330,7 +346,7 @@ func (l *leaf) pullMatches(v *mval) bool {
 	rv := v.value()
 	switch {
 	case l.pullEq:
-		return bsonx.Compare(rv, l.arg) == 0
+		return bsonx.CompareWith(rv, l.arg, l.coll) == 0
 	case l.pullObj:
 		if v.t != bson.TypeEmbeddedDocument {
 			return false
@@ -424,7 +440,7 @@ func (a *applier) applyLeafOp(l *leaf, parent *mval, idx int, taken, toCreate []
 		}
 		replace(newVal(res))
 	case "$min", "$max":
-		c := bsonx.Compare(cur.value(), l.arg)
+		c := bsonx.CompareWith(cur.value(), l.arg, l.coll)
 		if c == 0 || (l.op == "$max" && c > 0) || (l.op == "$min" && c < 0) {
 			return nil
 		}
@@ -447,7 +463,7 @@ func (a *applier) applyLeafOp(l *leaf, parent *mval, idx int, taken, toCreate []
 		for _, v := range l.each {
 			found := false
 			for _, k := range cur.kids {
-				if bsonx.Compare(k.v.value(), v) == 0 {
+				if bsonx.CompareWith(k.v.value(), v, l.coll) == 0 {
 					found = true
 					break
 				}
@@ -510,7 +526,7 @@ func (l *leaf) removes(v *mval) bool {
 	}
 	rv := v.value()
 	for _, e := range l.each {
-		if bsonx.Compare(rv, e) == 0 {
+		if bsonx.CompareWith(rv, e, l.coll) == 0 {
 			return true
 		}
 	}
@@ -597,14 +613,14 @@ func (l *leaf) push(arr *mval) bool {
 
 func (ps *pushSort) less(x, y *mval) bool {
 	if ps.fields == nil {
-		c := bsonx.Compare(x.value(), y.value())
+		c := bsonx.CompareWith(x.value(), y.value(), ps.coll)
 		if ps.whole < 0 {
 			return c > 0
 		}
 		return c < 0
 	}
 	for i, f := range ps.fields {
-		c := bsonx.Compare(sortKey(x, f), sortKey(y, f))
+		c := bsonx.CompareWith(sortKey(x, f), sortKey(y, f), ps.coll)
 		if c != 0 {
 			return (c < 0) == (ps.orders[i] > 0)
 		}

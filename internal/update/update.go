@@ -34,6 +34,9 @@ type Options struct {
 	Now func() time.Time
 	// Scope holds the command's let variables for pipeline-style updates.
 	Scope *expr.Scope
+	// Collator compares strings in $min/$max, $addToSet, $pull, $pullAll,
+	// $push $sort and arrayFilters: the command's collation (nil: simple).
+	Collator bsonx.StringComparer
 }
 
 // NoMatch is the ApplyOptions.MatchedIndex of a document whose query
@@ -63,6 +66,7 @@ type Update struct {
 
 // parser collects what parsing the paths finds out.
 type parser struct {
+	coll       bsonx.StringComparer
 	filters    map[string]*arrayFilter
 	used       map[string]bool
 	positional bool
@@ -94,11 +98,11 @@ func Parse(u bson.Raw, opts Options) (*Update, error) {
 		return &Update{replacement: u, clock: clock}, nil
 	}
 	// mongod parses the array filters before the modifiers.
-	filters, err := parseArrayFilters(opts.ArrayFilters)
+	filters, err := parseArrayFilters(opts.ArrayFilters, opts.Collator)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{filters: filters, used: map[string]bool{}}
+	p := &parser{filters: filters, used: map[string]bool{}, coll: opts.Collator}
 	up := &Update{root: newObjNode(), filters: filters, clock: clock}
 	for _, e := range elems {
 		op := e.Key()
@@ -135,7 +139,7 @@ func Parse(u bson.Raw, opts Options) (*Update, error) {
 // add parses one modifier on one path into the tree.
 func (p *parser) add(root *objNode, op, path string, v bson.RawValue) error {
 	if op != "$rename" {
-		l, err := parseLeaf(op, path, v)
+		l, err := parseLeaf(op, path, v, p.coll)
 		if err != nil {
 			return err
 		}
