@@ -199,8 +199,13 @@ func TestValidatorJSONSchemaErrInfo(t *testing.T) {
 	}
 	_, err := c.InsertOne(ctx(t), bson.D{{Key: "_id", Value: 7}, {Key: "name", Value: 3}})
 	we := writeErrorOf(t, err)
-	if we.Code != 121 || we.Details.Lookup("details", "operatorName").Type != bson.TypeString {
+	if we.Code != 121 || we.Details.Lookup("details", "operatorName").StringValue() != "$jsonSchema" {
 		t.Fatalf("got %d %s", we.Code, we.Details)
+	}
+	// The details name the failing rule as mongod does.
+	want := `{"operatorName": "$jsonSchema","schemaRulesNotSatisfied": [{"operatorName": "properties","propertiesNotSatisfied": [{"propertyName": "name","details": [{"operatorName": "bsonType","specifiedAs": {"bsonType": "string"},"reason": "type did not match","consideredValue": {"$numberInt":"3"},"consideredType": "int"}]}]}]}`
+	if got := we.Details.Lookup("details").Document().String(); got != want {
+		t.Fatalf("details\n got  %s\n want %s", got, want)
 	}
 }
 

@@ -272,6 +272,7 @@ func (c *propertiesCheck) matches(v bson.RawValue) bool {
 
 // patternSchema is one entry of patternProperties.
 type patternSchema struct {
+	source string // the pattern as written
 	re     *regexp.Regexp
 	schema *Schema
 }
@@ -434,6 +435,11 @@ type enumCheck struct{ values []bson.RawValue }
 func (c *enumCheck) keyword() string { return "enum" }
 
 func (c *enumCheck) matches(v bson.RawValue) bool {
+	// A missing value equals nothing (mongod compares EOO); only Explain
+	// asks, for a required property that is absent.
+	if v.Type == 0 {
+		return false
+	}
 	for _, e := range c.values {
 		if compareUnordered(v, e) == 0 {
 			return true

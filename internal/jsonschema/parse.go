@@ -129,7 +129,7 @@ func parse(doc bson.Raw) (*Schema, error) {
 		}
 	}
 
-	s := &Schema{}
+	s := &Schema{raw: doc}
 	add := func(c check) { s.checks = append(s.checks, c) }
 	steps := []func(map[string]bson.RawValue, func(check)) error{
 		parseStringKeywords, parseNumberKeywords, parseArrayKeywords,
@@ -447,7 +447,7 @@ func parseObjectKeywords(kw map[string]bson.RawValue, add func(check)) error {
 				if err != nil {
 					return err
 				}
-				c.patterns = append(c.patterns, patternSchema{re: re, schema: sub})
+				c.patterns = append(c.patterns, patternSchema{source: e.Key(), re: re, schema: sub})
 			}
 		}
 		if hasAdd {

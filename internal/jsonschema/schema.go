@@ -40,10 +40,13 @@ import (
 // A Schema is a list of keyword checks applied to one value (the document
 // at the top level, a property's value or an array element below it); a
 // value matches when every check passes. Each check remembers the keyword
-// it came from, so that a collection validator can later say which keyword
-// a document failed.
+// it came from, so that a collection validator can say which keywords a
+// document failed (Explain).
 type Schema struct {
 	checks []check
+	// raw is the schema document as written, for explanations (Explain):
+	// keyword specs, title and description.
+	raw bson.Raw
 }
 
 // check is one keyword of a schema, compiled.
@@ -70,7 +73,7 @@ func (s *Schema) matches(v bson.RawValue) bool {
 }
 
 // failedKeyword returns the first keyword of s that v does not satisfy, or
-// "" when v matches. Validators will build errInfo on this.
+// "" when v matches.
 func (s *Schema) failedKeyword(v bson.RawValue) string {
 	for _, c := range s.checks {
 		if !c.matches(v) {

@@ -1,18 +1,400 @@
 package query
 
 import (
+	"slices"
+	"strconv"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+
+	"github.com/secantusdb/secantus/internal/bsonx"
+	"github.com/secantusdb/secantus/internal/mongoerr"
 )
+
+// maxConsideredValues is how many of the values a path reaches an
+// explanation lists (mongod's internalQueryMaxDocValidationErrorConsideredValues).
+const maxConsideredValues = 10
 
 // ValidationDetails explains why doc fails the filter used as a
 // collection validator: the "details" document of a
-// DocumentValidationFailure's errInfo.
+// DocumentValidationFailure's errInfo, shaped as mongod 8.0 shapes it
+// (src/mongo/db/matcher/doc_validation_error.cpp):
 //
-// TODO(helper-16): mongod's full generator; this placeholder names only
-// the top-level operator.
+//   - a logical operator reports the clauses that decided the outcome,
+//     {operatorName: "$and", clausesNotSatisfied: [{index, details}, …]};
+//     a filter document with several clauses is an implicit $and, one with a
+//     single clause is that clause;
+//   - a leaf reports {operatorName, specifiedAs: {<path>: <operator as
+//     written>}, reason, consideredValue(s)} with the values its path reached;
+//   - $expr reports its expressionResult, $jsonSchema the schema rules the
+//     document breaks (jsonschema.Schema.Explain).
+//
+// Under $not and $nor the sense is inverted: a clause that matched is
+// explained, with the reason saying so ("comparison succeeded").
+// ValidationDetails is meant for a document the filter does not match.
 func (f *Filter) ValidationDetails(doc bson.Raw) bson.Raw {
-	b := bsoncore.NewDocumentBuilder()
-	b.AppendString("operatorName", "$and")
-	return bson.Raw(b.Build())
+	empty := bson.Raw{5, 0, 0, 0, 0}
+	if f == nil || len(f.spec) <= 5 {
+		return empty
+	}
+	// The validator is parsed again in mongod's shape. A validator's Filter
+	// is shared by every writer of the collection, and parsing $expr writes
+	// to its expression scope, so this parse gets a scope of its own (a
+	// validator has no let variables to carry over).
+	opts := Options{Collator: f.opts.Collator}
+	b := &vbuilder{p: &parser{opts: &opts}}
+	root, err := b.doc(f.spec, levelTop)
+	if err != nil {
+		return empty
+	}
+	g := &explainer{doc: doc}
+	out := g.explain(root, false)
+	if out == nil {
+		return empty
+	}
+	return out
+}
+
+// explainer explains one document.
+type explainer struct{ doc bson.Raw }
+
+// matches evaluates n, reporting an expression's evaluation error.
+func (g *explainer) matches(n *vnode) (ok bool, err error) {
+	defer catchEval(&err)
+	return g.match(n), nil
+}
+
+func (g *explainer) match(n *vnode) bool {
+	switch n.op {
+	case vAnd:
+		for _, k := range n.kids {
+			if !g.match(k) {
+				return false
+			}
+		}
+		return true
+	case vOr, vNor:
+		for _, k := range n.kids {
+			if g.match(k) {
+				return n.op == vOr
+			}
+		}
+		return n.op == vNor
+	case vNot:
+		return !g.match(n.kids[0])
+	case vAlways:
+		return n.always
+	case vExpr:
+		return n.expr.match(g.doc, nil)
+	case vSample:
+		return n.sample.match(g.doc, nil)
+	case vSchema:
+		return n.schema.Matches(g.doc)
+	}
+	return n.test.match(g.doc, nil)
+}
+
+// explained reports whether a clause of a logical operator is part of the
+// explanation: in the normal sense the clauses that failed, in the
+// inverted sense those that matched, and always one whose expression could
+// not be evaluated.
+func (g *explainer) explained(n *vnode, inverted bool) bool {
+	ok, err := g.matches(n)
+	return err != nil || ok == inverted
+}
+
+// explain explains n, which failed (inverted: matched); nil when it has
+// nothing to say.
+func (g *explainer) explain(n *vnode, inverted bool) bson.Raw {
+	switch n.op {
+	case vAnd, vOr, vNor:
+		return g.logical(n, inverted)
+	case vNot:
+		d := g.explain(n.kids[0], !inverted)
+		if n.name == "" {
+			return d
+		}
+		var b vdoc
+		b.start()
+		b.appendString("operatorName", n.name)
+		if d != nil {
+			b.appendDocument("details", d)
+		}
+		return b.finish()
+	case vSchema:
+		if !inverted {
+			return n.schema.Explain(g.doc)
+		}
+		// mongod does not say which rules a matching schema satisfied.
+		var b vdoc
+		b.start()
+		b.appendString("operatorName", "$jsonSchema")
+		b.appendString("reason", "schema matched")
+		return b.finish()
+	}
+	var b vdoc
+	b.start()
+	b.appendString("operatorName", n.name)
+	b.appendDocument("specifiedAs", n.spec)
+	reason := func(normal, inv string) {
+		if inverted {
+			b.appendString("reason", inv)
+		} else {
+			b.appendString("reason", normal)
+		}
+	}
+	switch n.op {
+	case vPath:
+		vals, present, truncated := considered(g.doc, n.path, !n.leaf.whole)
+		switch {
+		case !present:
+			b.appendString("reason", "field was missing")
+		case n.leaf.types != nil && !anyOfTypes(vals, n.leaf.types):
+			b.appendString("reason", "type did not match")
+			appendTypes(&b, "consideredType", valueTypes(vals))
+			appendTypes(&b, "expectedType", n.leaf.types)
+		default:
+			reason(n.leaf.normal, n.leaf.inverted)
+		}
+		if present {
+			appendConsidered(&b, vals, truncated)
+		}
+	case vAll:
+		vals, present, truncated := considered(g.doc, n.path, false)
+		if !present {
+			b.appendString("reason", "field was missing")
+			break
+		}
+		reason(n.leaf.normal, n.leaf.inverted)
+		appendConsidered(&b, vals, truncated)
+	case vType:
+		vals, present, truncated := considered(g.doc, n.path, true)
+		if !present {
+			b.appendString("reason", "field was missing")
+			break
+		}
+		reason("type did not match", "type did match")
+		appendConsidered(&b, vals, truncated)
+		appendTypes(&b, "consideredType", valueTypes(vals))
+	case vExists:
+		reason("path does not exist", "path does exist")
+	case vAlways:
+		reason("expression always evaluates to false", "expression always evaluates to true")
+	case vExpr:
+		v, err := n.expr.e.Eval(n.expr.ec, g.doc)
+		if err != nil {
+			me := mongoerr.As(err)
+			b.appendString("reason", "failed to evaluate aggregation expression")
+			var d vdoc
+			d.start()
+			d.appendInt32("code", int32(me.Code))
+			d.appendString("codeName", me.Code.Name())
+			d.appendString("errmsg", me.Message)
+			b.appendDocument("details", d.finish())
+			break
+		}
+		reason("expression did not match", "expression did match")
+		if v.Type != 0 { // a missing result adds nothing, as in mongod
+			b.appendRaw("expressionResult", v)
+		}
+	case vSample:
+		// mongod evaluates $sampleRate as an expression; its result is
+		// what decided the outcome.
+		reason("expression did not match", "expression did match")
+		b.appendBool("expressionResult", inverted)
+	}
+	return b.finish()
+}
+
+// logical explains $and, $or and $nor: the clauses that decided the
+// outcome, each with its position.
+func (g *explainer) logical(n *vnode, inverted bool) bson.Raw {
+	// $nor explains its clauses in the inverted sense, like $not.
+	kidsInverted := inverted != (n.op == vNor)
+	// A failed $and (a matched $or, a failed $nor) is explained by some of
+	// its clauses, which must be told apart; the others by all of them.
+	selective := n.op == vAnd && !inverted || n.op == vOr && inverted || n.op == vNor && !inverted
+	if n.name == "" {
+		// The one-clause conjunction under $not: its clause speaks.
+		if selective && !g.explained(n.kids[0], kidsInverted) {
+			return nil
+		}
+		return g.explain(n.kids[0], kidsInverted)
+	}
+	var a vdoc
+	a.start()
+	for i, k := range n.kids {
+		if selective && !g.explained(k, kidsInverted) {
+			continue
+		}
+		d := g.explain(k, kidsInverted)
+		if d == nil {
+			continue
+		}
+		var e vdoc
+		e.start()
+		e.appendInt32("index", int32(i))
+		e.appendDocument("details", d)
+		a.appendDocument(a.nextKey(), e.finish())
+	}
+	key := "clausesNotSatisfied"
+	if kidsInverted && n.op == vNor || inverted && n.op != vNor {
+		key = "clausesSatisfied"
+	}
+	var b vdoc
+	b.start()
+	b.appendString("operatorName", n.name)
+	b.appendArray(key, a.finish())
+	return b.finish()
+}
+
+// considered returns the values path reaches in doc as mongod lists them
+// in an explanation: arrays at the end of the path element by element
+// (omitArrays) or whole, at most maxConsideredValues of them (truncated
+// says there were more), stopping where the path is missing. present
+// reports whether the path exists at all; an empty array is there with no
+// values.
+func considered(doc bson.Raw, path fieldPath, omitArrays bool) (vals []bson.RawValue, present, truncated bool) {
+	first := true
+	path.walk(doc, false, func(v bson.RawValue, _ int) bool {
+		if first {
+			present, first = v.Type != 0, false
+		}
+		if v.Type == 0 {
+			return true
+		}
+		add := func(x bson.RawValue) bool {
+			if len(vals) == maxConsideredValues {
+				truncated = true
+				return true
+			}
+			vals = append(vals, x)
+			return false
+		}
+		if omitArrays && v.Type == bson.TypeArray {
+			return forEach(v.Value, func(_ int, _ []byte, e bson.RawValue) bool { return add(e) })
+		}
+		return add(v)
+	})
+	return vals, present || len(vals) > 0, truncated
+}
+
+// appendConsidered appends one value as consideredValue and any other
+// number of them as the array consideredValues.
+func appendConsidered(b *vdoc, vals []bson.RawValue, truncated bool) {
+	if len(vals) == 1 {
+		b.appendRaw("consideredValue", vals[0])
+	} else {
+		var a vdoc
+		a.start()
+		for _, v := range vals {
+			a.appendRaw(a.nextKey(), v)
+		}
+		b.appendArray("consideredValues", a.finish())
+	}
+	if truncated {
+		b.appendBool("consideredValuesTruncated", true)
+	}
+}
+
+func anyOfTypes(vals []bson.RawValue, types []bson.Type) bool {
+	for _, v := range vals {
+		if slices.Contains(types, v.Type) {
+			return true
+		}
+	}
+	return false
+}
+
+func valueTypes(vals []bson.RawValue) []bson.Type {
+	ts := make([]bson.Type, 0, len(vals))
+	for _, v := range vals {
+		ts = append(ts, v.Type)
+	}
+	return ts
+}
+
+// appendTypes appends the distinct names of types in byte order, as key
+// when there is one and as the array key+"s" when there are several.
+func appendTypes(b *vdoc, key string, types []bson.Type) {
+	var names []string
+	for _, t := range types {
+		names = append(names, bsonx.TypeName(t))
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	switch len(names) {
+	case 0:
+	case 1:
+		b.appendString(key, names[0])
+	default:
+		var a vdoc
+		a.start()
+		for _, n := range names {
+			a.appendString(a.nextKey(), n)
+		}
+		b.appendArray(key+"s", a.finish())
+	}
+}
+
+// wrap is the one-field document {key: v}.
+func wrap(key string, v bson.RawValue) bson.Raw {
+	var b vdoc
+	b.start()
+	b.appendRaw(key, v)
+	return b.finish()
+}
+
+func docValue(d bson.Raw) bson.RawValue {
+	return bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: d}
+}
+
+// vdoc appends the elements of one BSON document or array.
+type vdoc struct {
+	b   []byte
+	idx int32
+	n   int // elements appended, for array keys
+}
+
+func (d *vdoc) start() { d.idx, d.b = bsoncore.AppendDocumentStart(d.b) }
+
+func (d *vdoc) finish() bson.Raw {
+	d.b, _ = bsoncore.AppendDocumentEnd(d.b, d.idx)
+	return d.b
+}
+
+// nextKey is the key of the next array element.
+func (d *vdoc) nextKey() string { return strconv.Itoa(d.n) }
+
+func (d *vdoc) appendString(k, v string) {
+	d.b = bsoncore.AppendStringElement(d.b, k, v)
+	d.n++
+}
+
+func (d *vdoc) appendInt32(k string, v int32) {
+	d.b = bsoncore.AppendInt32Element(d.b, k, v)
+	d.n++
+}
+
+func (d *vdoc) appendBool(k string, v bool) {
+	d.b = bsoncore.AppendBooleanElement(d.b, k, v)
+	d.n++
+}
+
+func (d *vdoc) appendDocument(k string, v []byte) {
+	d.b = bsoncore.AppendDocumentElement(d.b, k, v)
+	d.n++
+}
+
+func (d *vdoc) appendArray(k string, v []byte) {
+	d.b = bsoncore.AppendArrayElement(d.b, k, v)
+	d.n++
+}
+
+func (d *vdoc) appendRaw(k string, v bson.RawValue) {
+	if v.Type == 0 { // missing: there is nothing to append
+		return
+	}
+	d.b = bsoncore.AppendValueElement(d.b, k, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+	d.n++
 }

@@ -34,6 +34,10 @@ type Filter struct {
 	root  node
 	opts  Options
 	exprs bool // the filter evaluates expressions, which may fail
+	// spec is the filter document as written (like the predicates, it
+	// refers to the caller's bytes): a collection validator explains a
+	// failing document from it (ValidationDetails).
+	spec bson.Raw
 }
 
 // ParseFilter parses a filter document with the simple collation; nil
@@ -42,7 +46,7 @@ func ParseFilter(filter bson.Raw) (*Filter, error) { return ParseFilterWith(filt
 
 // ParseFilterWith parses a filter document with query options.
 func ParseFilterWith(filter bson.Raw, opts Options) (*Filter, error) {
-	f := &Filter{opts: opts}
+	f := &Filter{opts: opts, spec: filter}
 	if len(filter) <= 5 {
 		f.root = andNode{}
 		return f, nil
