@@ -12,7 +12,11 @@ import (
 func Format(v bson.RawValue) string {
 	switch v.Type {
 	case bson.TypeString:
-		return strconv.Quote(v.StringValue())
+		s, ok := v.StringValueOK()
+		if !ok || len(v.Value) < 5 {
+			return "<invalid string>"
+		}
+		return strconv.Quote(s)
 	case bson.TypeObjectID:
 		return "ObjectId('" + v.ObjectID().Hex() + "')"
 	case bson.TypeInt32:
