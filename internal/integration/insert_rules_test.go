@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // What insert does to a document before storing it, as mongod's
@@ -71,5 +72,29 @@ func TestInsertFillsZeroTimestamps(t *testing.T) {
 	}
 	if ts, i := got.Lookup("sub", "t").Timestamp(); ts != 0 || i != 0 {
 		t.Fatalf("embedded Timestamp(0, 0) must stay as it is: %s", got)
+	}
+}
+
+// A null _id is a value like any other (crud/tests/unified/create-null-ids.json,
+// which the Go driver's runner skips for GODRIVER-3392).
+func TestNullIDs(t *testing.T) {
+	t.Parallel()
+	_, db := connect(t)
+	c := db.Collection("nullid")
+	if _, err := c.InsertOne(ctx(t), bson.D{{Key: "_id", Value: nil}, {Key: "a", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, c, bson.D{{Key: "_id", Value: nil}}); n != 1 {
+		t.Fatalf("%d documents with a null _id", n)
+	}
+	c2 := db.Collection("nullid2")
+	res, err := c2.UpdateOne(ctx(t), bson.D{{Key: "_id", Value: nil}}, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil || res.UpsertedCount != 1 || res.UpsertedID != nil {
+		t.Fatalf("upsert: %+v %v", res, err)
+	}
+	var got bson.Raw
+	if err := c2.FindOne(ctx(t), bson.D{}).Decode(&got); err != nil || got.String() != `{"_id": null,"a": {"$numberInt":"1"}}` {
+		t.Fatalf("got %s %v", got, err)
 	}
 }
