@@ -104,3 +104,24 @@ func variadic(fn func(ec *EvalContext, vals []bson.RawValue) (bson.RawValue, err
 		return naryFunc{a, fn}, nil
 	}
 }
+
+// parseNamedArgs parses the object form of an operator's arguments
+// ({input: …, find: …}): each field named in fields is parsed into the
+// Expr it points to, in the order given; any other field is refused with
+// code and mongod's "<op> found an unknown argument: <field>".
+func parseNamedArgs(name string, args bson.RawValue, pc *ParseContext, code mongoerr.Code, fields map[string]*Expr) error {
+	elems, err := bson.Raw(args.Value).Elements()
+	if err != nil {
+		return mongoerr.Newf(mongoerr.InvalidBSON, "invalid BSON in expression: %v", err)
+	}
+	for _, e := range elems {
+		dst, ok := fields[e.Key()]
+		if !ok {
+			return mongoerr.Newf(code, "%s found an unknown argument: %s", name, e.Key())
+		}
+		if *dst, err = Parse(e.Value(), pc); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -247,7 +247,7 @@ func cvTargetType(v bson.RawValue) (bson.Type, error) {
 		}
 		return 0, mongoerr.Newf(mongoerr.BadValue, "Unknown type name: %s", s)
 	case numeric(v):
-		n, ok := cvIntegral32(v)
+		n, ok := int32Exact(v)
 		if !ok {
 			return 0, mongoerr.New(mongoerr.FailedToParse, "In $convert, numeric 'to' argument is not an integer")
 		}
@@ -262,30 +262,6 @@ func cvTargetType(v bson.RawValue) (bson.Type, error) {
 		return 0, mongoerr.Newf(mongoerr.FailedToParse, "In $convert, numeric value for 'to' does not correspond to a BSON type: %d", n)
 	}
 	return 0, mongoerr.Newf(mongoerr.FailedToParse, "$convert's 'to' argument must be a string or number, but is %s", typeName(v))
-}
-
-// cvIntegral32 is mongod's Value::integral(): a number that is exactly a
-// 32-bit integer.
-func cvIntegral32(v bson.RawValue) (int32, bool) {
-	switch v.Type {
-	case bson.TypeInt32:
-		i, _ := v.Int32OK()
-		return i, true
-	case bson.TypeInt64:
-		i, _ := v.Int64OK()
-		return int32(i), i >= math.MinInt32 && i <= math.MaxInt32
-	case bson.TypeDouble:
-		f, _ := v.DoubleOK()
-		return int32(f), f >= math.MinInt32 && f <= math.MaxInt32 && f == math.Trunc(f)
-	case bson.TypeDecimal128:
-		d := decFromValue(v)
-		i, ok := d.int64()
-		if !ok || d.kind != kFinite || decCmp(d, decInt(i)) != 0 || i < math.MinInt32 || i > math.MaxInt32 {
-			return 0, false
-		}
-		return int32(i), true
-	}
-	return 0, false
 }
 
 // cvParseFormat reads 'format'; nullish means not given.

@@ -53,7 +53,7 @@ func cvBinDataSubtype(v bson.RawValue) (byte, error) {
 	if !numeric(v) {
 		return 0, mongoerr.Newf(cvSubtypeNotNumber, "For BinData, $convert's 'subtype' argument must be a number, but is %s", typeName(v))
 	}
-	n, ok := cvIntegral32(v)
+	n, ok := int32Exact(v)
 	if !ok {
 		return 0, mongoerr.New(cvSubtypeNotInteger, "In $convert, numeric 'subtype' argument is not an integer")
 	}

@@ -646,23 +646,8 @@ func parseTrim(name string, args bson.RawValue, pc *ParseContext) (Expr, error) 
 		return nil, mongoerr.Newf(codeTrimNotObject, "%s only supports an object as an argument, found %s", name, typeName(args))
 	}
 	t := &trimExpr{name: name, left: name != "$rtrim", right: name != "$ltrim"}
-	elems, err := bson.Raw(args.Value).Elements()
-	if err != nil {
-		return nil, mongoerr.Newf(mongoerr.InvalidBSON, "invalid BSON in expression: %v", err)
-	}
-	for _, e := range elems {
-		switch e.Key() {
-		case "input":
-			if t.input, err = Parse(e.Value(), pc); err != nil {
-				return nil, err
-			}
-		case "chars":
-			if t.chars, err = Parse(e.Value(), pc); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, mongoerr.Newf(codeTrimUnknownArg, "%s found an unknown argument: %s", name, e.Key())
-		}
+	if err := parseNamedArgs(name, args, pc, codeTrimUnknownArg, map[string]*Expr{"input": &t.input, "chars": &t.chars}); err != nil {
+		return nil, err
 	}
 	if t.input == nil {
 		return nil, mongoerr.Newf(codeTrimNoInput, "%s requires an 'input' field", name)
@@ -801,25 +786,9 @@ func parseReplace(name string, args bson.RawValue, pc *ParseContext) (Expr, erro
 		return nil, mongoerr.Newf(codeReplaceNotObject, "%s requires an object as an argument, found: %s", name, typeName(args))
 	}
 	r := &replaceExpr{name: name, all: name == "$replaceAll"}
-	elems, err := bson.Raw(args.Value).Elements()
-	if err != nil {
-		return nil, mongoerr.Newf(mongoerr.InvalidBSON, "invalid BSON in expression: %v", err)
-	}
-	for _, e := range elems {
-		var dst *Expr
-		switch e.Key() {
-		case "input":
-			dst = &r.input
-		case "find":
-			dst = &r.find
-		case "replacement":
-			dst = &r.replacement
-		default:
-			return nil, mongoerr.Newf(codeReplaceUnknownArg, "%s found an unknown argument: %s", name, e.Key())
-		}
-		if *dst, err = Parse(e.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := parseNamedArgs(name, args, pc, codeReplaceUnknownArg,
+		map[string]*Expr{"input": &r.input, "find": &r.find, "replacement": &r.replacement}); err != nil {
+		return nil, err
 	}
 	switch {
 	case r.input == nil:

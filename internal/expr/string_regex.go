@@ -85,25 +85,9 @@ func parseRegexOp(name string, args bson.RawValue, pc *ParseContext) (Expr, erro
 	case "$regexMatch":
 		op.kind = regexMatch
 	}
-	elems, err := bson.Raw(args.Value).Elements()
-	if err != nil {
-		return nil, mongoerr.Newf(mongoerr.InvalidBSON, "invalid BSON in expression: %v", err)
-	}
-	for _, e := range elems {
-		var dst *Expr
-		switch e.Key() {
-		case "input":
-			dst = &op.input
-		case "regex":
-			dst = &op.regex
-		case "options":
-			dst = &op.options
-		default:
-			return nil, mongoerr.Newf(codeRegexUnknownArg, "%s found an unknown argument: %s", name, e.Key())
-		}
-		if *dst, err = Parse(e.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := parseNamedArgs(name, args, pc, codeRegexUnknownArg,
+		map[string]*Expr{"input": &op.input, "regex": &op.regex, "options": &op.options}); err != nil {
+		return nil, err
 	}
 	if op.input == nil {
 		return nil, mongoerr.Newf(codeRegexNoInput, "%s requires 'input' parameter", name)
@@ -119,9 +103,11 @@ func parseRegexOp(name string, args bson.RawValue, pc *ParseContext) (Expr, erro
 		ok = ok && optOK
 	}
 	if ok {
-		if op.constant, err = compileRegexArgs(name, pat, opts); err != nil {
+		c, err := compileRegexArgs(name, pat, opts)
+		if err != nil {
 			return nil, err
 		}
+		op.constant = c
 	}
 	return op, nil
 }

@@ -3,7 +3,6 @@ package jsonschema
 import (
 	"slices"
 	"sort"
-	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
@@ -31,12 +30,12 @@ func (s *Schema) Explain(doc bson.Raw) bson.Raw {
 		return alwaysFalse(s.raw)
 	}
 	x := explainer{root: doc}
-	var b builder
-	b.start()
-	b.appendString("operatorName", "$jsonSchema")
+	var b bsonx.Builder
+	b.Start()
+	b.AppendString("operatorName", "$jsonSchema")
 	appendAnnotations(&b, s.raw)
-	b.appendArray("schemaRulesNotSatisfied", x.rules(s, bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}, true))
-	return b.finish()
+	b.AppendArray("schemaRulesNotSatisfied", x.rules(s, bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}, true))
+	return b.Finish()
 }
 
 // The rules below follow how mongod translates a schema into match
@@ -61,8 +60,8 @@ type explainer struct {
 // be missing (Type 0) for a required property that is absent: mongod
 // still explains its schema, and only the logical keywords speak then.
 func (x *explainer) rules(s *Schema, v bson.RawValue, top bool) []byte {
-	var a builder
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	for _, c := range s.checks {
 		if _, isType := c.(*typeCheck); isType && top {
 			continue
@@ -73,10 +72,10 @@ func (x *explainer) rules(s *Schema, v bson.RawValue, top bool) []byte {
 			continue
 		}
 		for _, e := range x.entries(s, c, v, top) {
-			a.appendDocument(a.nextKey(), e)
+			a.AppendDocument(a.NextKey(), e)
 		}
 	}
-	return a.finish()
+	return a.Finish()
 }
 
 // subschema explains v against a nested schema: its rule list, or, for a
@@ -92,12 +91,12 @@ func (x *explainer) subschema(s *Schema, v bson.RawValue, top bool) bsoncore.Val
 // appendSubschema appends the title and description of s (unless it is a
 // schema that matches nothing, which mongod reports bare) and its
 // explanation under "details".
-func (x *explainer) appendSubschema(b *builder, s *Schema, v bson.RawValue, top bool) {
+func (x *explainer) appendSubschema(b *bsonx.Builder, s *Schema, v bson.RawValue, top bool) {
 	d := x.subschema(s, v, top)
 	if d.Type == bsoncore.TypeArray {
 		appendAnnotations(b, s.raw)
 	}
-	b.appendValue("details", d)
+	b.AppendValue("details", d)
 }
 
 // entries explains one failed check. Most keywords give one entry; the
@@ -111,15 +110,15 @@ func (x *explainer) entries(s *Schema, c check, v bson.RawValue, top bool) [][]b
 			return nil
 		}
 	}
-	var b builder
-	b.start()
+	var b bsonx.Builder
+	b.Start()
 	switch c := c.(type) {
 	case *typeCheck:
-		b.appendString("operatorName", c.name)
-		b.appendDocument("specifiedAs", spec(s.raw, c.name))
-		b.appendString("reason", "type did not match")
-		b.appendRaw("consideredValue", v)
-		b.appendString("consideredType", bsonx.TypeName(v.Type))
+		b.AppendString("operatorName", c.name)
+		b.AppendDocument("specifiedAs", spec(s.raw, c.name))
+		b.AppendString("reason", "type did not match")
+		b.AppendRaw("consideredValue", v)
+		b.AppendString("consideredType", bsonx.TypeName(v.Type))
 	case *patternCheck:
 		leafEntry(&b, s.raw, "pattern", "regular expression did not match", v)
 	case *lengthCheck:
@@ -128,24 +127,24 @@ func (x *explainer) entries(s *Schema, c check, v bson.RawValue, top bool) [][]b
 		leafEntry(&b, s.raw, "multipleOf", "considered value is not a multiple of the specified value", v)
 	case *boundCheck:
 		k := c.keyword()
-		b.appendString("operatorName", k)
+		b.AppendString("operatorName", k)
 		if c.exclusive {
-			var sp builder
-			sp.start()
-			sp.appendRaw(k, lookupRaw(s.raw, k))
-			sp.appendBool("exclusiveM"+k[1:], true)
-			b.appendDocument("specifiedAs", sp.finish())
+			var sp bsonx.Builder
+			sp.Start()
+			sp.AppendRaw(k, lookupRaw(s.raw, k))
+			sp.AppendBool("exclusiveM"+k[1:], true)
+			b.AppendDocument("specifiedAs", sp.Finish())
 		} else {
-			b.appendDocument("specifiedAs", spec(s.raw, k))
+			b.AppendDocument("specifiedAs", spec(s.raw, k))
 		}
-		b.appendString("reason", "comparison failed")
-		b.appendRaw("consideredValue", v)
+		b.AppendString("reason", "comparison failed")
+		b.AppendRaw("consideredValue", v)
 	case *itemCountCheck:
 		leafEntry(&b, s.raw, c.keyword(), "array did not match specified length", v)
-		b.appendInt32("numberOfItems", int32(countElements(v.Value)))
+		b.AppendInt32("numberOfItems", int32(countElements(v.Value)))
 	case uniqueItemsCheck:
 		leafEntry(&b, s.raw, "uniqueItems", "found a duplicate item", v)
-		b.appendRaw("duplicatedValue", firstDuplicate(v))
+		b.AppendRaw("duplicatedValue", firstDuplicate(v))
 	case *itemsCheck:
 		x.items(&b, c, v)
 	case *additionalItemsCheck:
@@ -157,8 +156,8 @@ func (x *explainer) entries(s *Schema, c check, v bson.RawValue, top bool) [][]b
 	case *allowedPropertiesCheck:
 		return x.allowedProperties(s.raw, c, v)
 	case *requiredCheck:
-		b.appendString("operatorName", "required")
-		b.appendDocument("specifiedAs", spec(s.raw, "required"))
+		b.AppendString("operatorName", "required")
+		b.AppendDocument("specifiedAs", spec(s.raw, "required"))
 		var missing []string
 		for _, name := range c.names {
 			if _, ok := lookup(v.Value, name); !ok {
@@ -167,22 +166,22 @@ func (x *explainer) entries(s *Schema, c check, v bson.RawValue, top bool) [][]b
 		}
 		// mongod checks the required names in sorted order.
 		slices.Sort(missing)
-		b.appendArray("missingProperties", stringArray(missing))
+		b.AppendArray("missingProperties", stringArray(missing))
 	case *propertyCountCheck:
-		b.appendString("operatorName", c.keyword())
-		b.appendDocument("specifiedAs", spec(s.raw, c.keyword()))
-		b.appendString("reason", "specified number of properties was not satisfied")
-		b.appendInt32("numberOfProperties", int32(countElements(v.Value)))
+		b.AppendString("operatorName", c.keyword())
+		b.AppendDocument("specifiedAs", spec(s.raw, c.keyword()))
+		b.AppendString("reason", "specified number of properties was not satisfied")
+		b.AppendInt32("numberOfProperties", int32(countElements(v.Value)))
 	case *dependenciesCheck:
 		x.dependencies(&b, s.raw, c, v, top)
 	case *logicalCheck:
 		x.logical(&b, c, v, top)
 	case *enumCheck:
-		b.appendString("operatorName", "enum")
-		b.appendDocument("specifiedAs", spec(s.raw, "enum"))
+		b.AppendString("operatorName", "enum")
+		b.AppendDocument("specifiedAs", spec(s.raw, "enum"))
 		if !top {
-			b.appendString("reason", "value was not found in enum")
-			b.appendRaw("consideredValue", v)
+			b.AppendString("reason", "value was not found in enum")
+			b.AppendRaw("consideredValue", v)
 			break
 		}
 		// At the top level mongod compares the document with the enum's
@@ -192,84 +191,84 @@ func (x *explainer) entries(s *Schema, c check, v bson.RawValue, top bool) [][]b
 			objects = objects || e.Type == bson.TypeEmbeddedDocument
 		}
 		if !objects {
-			b.appendString("reason", "expression always evaluates to false")
+			b.AppendString("reason", "expression always evaluates to false")
 			break
 		}
-		b.appendString("reason", "value was not found in enum")
-		b.appendDocument("consideredValue", x.root)
+		b.AppendString("reason", "value was not found in enum")
+		b.AppendDocument("consideredValue", x.root)
 	default:
 		return nil
 	}
-	return [][]byte{b.finish()}
+	return [][]byte{b.Finish()}
 }
 
 // leafEntry appends the fields every scalar keyword reports.
-func leafEntry(b *builder, raw bson.Raw, keyword, reason string, v bson.RawValue) {
-	b.appendString("operatorName", keyword)
-	b.appendDocument("specifiedAs", spec(raw, keyword))
-	b.appendString("reason", reason)
-	b.appendRaw("consideredValue", v)
+func leafEntry(b *bsonx.Builder, raw bson.Raw, keyword, reason string, v bson.RawValue) {
+	b.AppendString("operatorName", keyword)
+	b.AppendDocument("specifiedAs", spec(raw, keyword))
+	b.AppendString("reason", reason)
+	b.AppendRaw("consideredValue", v)
 }
 
 // items explains items: with one schema the first element failing it,
 // with a list of schemas every position that fails its own.
-func (x *explainer) items(b *builder, c *itemsCheck, v bson.RawValue) {
-	b.appendString("operatorName", "items")
+func (x *explainer) items(b *bsonx.Builder, c *itemsCheck, v bson.RawValue) {
+	b.AppendString("operatorName", "items")
 	if c.all != nil {
 		i, e := firstFailing(v, 0, c.all)
 		appendAnnotations(b, c.all.raw)
-		b.appendString("reason", "At least one item did not match the sub-schema")
-		b.appendInt32("itemIndex", int32(i))
-		b.appendValue("details", x.subschema(c.all, e, false))
+		b.AppendString("reason", "At least one item did not match the sub-schema")
+		b.AppendInt32("itemIndex", int32(i))
+		b.AppendValue("details", x.subschema(c.all, e, false))
 		return
 	}
-	var a builder
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	i := 0
 	forEach(v.Value, func(_ string, e bson.RawValue) bool {
 		if i >= len(c.tuple) {
 			return false
 		}
 		if !c.tuple[i].matches(e) {
-			var d builder
-			d.start()
+			var d bsonx.Builder
+			d.Start()
 			// mongod appends this position as a 64-bit integer, unlike
 			// the itemIndex of a single items schema.
-			d.appendInt64("itemIndex", int64(i))
-			d.appendValue("details", x.subschema(c.tuple[i], e, false))
-			a.appendDocument(a.nextKey(), d.finish())
+			d.AppendInt64("itemIndex", int64(i))
+			d.AppendValue("details", x.subschema(c.tuple[i], e, false))
+			a.AppendDocument(a.NextKey(), d.Finish())
 		}
 		i++
 		return true
 	})
-	b.appendArray("details", a.finish())
+	b.AppendArray("details", a.Finish())
 }
 
 // additionalItems explains the elements past an items list: all of them
 // when they are refused outright, else the first that fails the schema.
-func (x *explainer) additionalItems(b *builder, raw bson.Raw, c *additionalItemsCheck, v bson.RawValue) {
-	b.appendString("operatorName", "additionalItems")
+func (x *explainer) additionalItems(b *bsonx.Builder, raw bson.Raw, c *additionalItemsCheck, v bson.RawValue) {
+	b.AppendString("operatorName", "additionalItems")
 	if c.schema == nil {
-		b.appendDocument("specifiedAs", spec(raw, "additionalItems"))
-		b.appendString("reason", "found additional items")
-		var a builder
-		a.start()
+		b.AppendDocument("specifiedAs", spec(raw, "additionalItems"))
+		b.AppendString("reason", "found additional items")
+		var a bsonx.Builder
+		a.Start()
 		i := 0
 		forEach(v.Value, func(_ string, e bson.RawValue) bool {
 			if i >= c.from {
-				a.appendRaw(a.nextKey(), e)
+				a.AppendRaw(a.NextKey(), e)
 			}
 			i++
 			return true
 		})
-		b.appendArray("additionalItems", a.finish())
+		b.AppendArray("additionalItems", a.Finish())
 		return
 	}
 	i, e := firstFailing(v, c.from, c.schema)
 	appendAnnotations(b, c.schema.raw)
-	b.appendString("reason", "At least one additional item did not match the sub-schema")
-	b.appendInt32("itemIndex", int32(i))
-	b.appendValue("details", x.subschema(c.schema, e, false))
+	b.AppendString("reason", "At least one additional item did not match the sub-schema")
+	b.AppendInt32("itemIndex", int32(i))
+	b.AppendValue("details", x.subschema(c.schema, e, false))
 }
 
 // firstFailing finds the first element of the array v from position from
@@ -292,7 +291,7 @@ func firstFailing(v bson.RawValue, from int, s *Schema) (int, bson.RawValue) {
 // its schema, and each required property that is missing when its schema
 // still has something to say about that. It reports false when no
 // property does, and mongod then leaves the keyword out.
-func (x *explainer) properties(b *builder, s *Schema, c *propertiesCheck, v bson.RawValue) bool {
+func (x *explainer) properties(b *bsonx.Builder, s *Schema, c *propertiesCheck, v bson.RawValue) bool {
 	if v.Type != bson.TypeEmbeddedDocument {
 		return false
 	}
@@ -304,8 +303,8 @@ func (x *explainer) properties(b *builder, s *Schema, c *propertiesCheck, v bson
 			}
 		}
 	}
-	var a builder
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	for i, name := range c.names {
 		sub := c.schemas[i]
 		p, present := lookup(v.Value, name)
@@ -318,18 +317,18 @@ func (x *explainer) properties(b *builder, s *Schema, c *propertiesCheck, v bson
 		if len(details) <= 5 {
 			continue
 		}
-		var e builder
-		e.start()
-		e.appendString("propertyName", name)
+		var e bsonx.Builder
+		e.Start()
+		e.AppendString("propertyName", name)
 		appendAnnotations(&e, sub.raw)
-		e.appendArray("details", details)
-		a.appendDocument(a.nextKey(), e.finish())
+		e.AppendArray("details", details)
+		a.AppendDocument(a.NextKey(), e.Finish())
 	}
-	if a.n == 0 {
+	if a.Len() == 0 {
 		return false
 	}
-	b.appendString("operatorName", "properties")
-	b.appendArray("propertiesNotSatisfied", a.finish())
+	b.AppendString("operatorName", "properties")
+	b.AppendArray("propertiesNotSatisfied", a.Finish())
 	return true
 }
 
@@ -354,80 +353,80 @@ func (x *explainer) allowedProperties(raw bson.Raw, c *allowedPropertiesCheck, v
 	addRaw := lookupRaw(raw, "additionalProperties")
 	switch {
 	case addRaw.Type == bson.TypeBoolean && !c.otherOK && len(additional) > 0:
-		var b builder
-		b.start()
-		b.appendString("operatorName", "additionalProperties")
-		b.appendDocument("specifiedAs", spec(raw, "additionalProperties"))
-		b.appendArray("additionalProperties", stringArray(additional))
-		out = append(out, b.finish())
+		var b bsonx.Builder
+		b.Start()
+		b.AppendString("operatorName", "additionalProperties")
+		b.AppendDocument("specifiedAs", spec(raw, "additionalProperties"))
+		b.AppendArray("additionalProperties", stringArray(additional))
+		out = append(out, b.Finish())
 	case c.other != nil:
 		for _, name := range additional {
 			e, _ := lookup(v.Value, name)
 			if c.other.matches(e) {
 				continue
 			}
-			var b builder
-			b.start()
-			b.appendString("operatorName", "additionalProperties")
+			var b bsonx.Builder
+			b.Start()
+			b.AppendString("operatorName", "additionalProperties")
 			appendAnnotations(&b, c.other.raw)
-			b.appendString("reason", "at least one additional property did not match the subschema")
-			b.appendString("failingProperty", name)
-			b.appendValue("details", x.subschema(c.other, e, false))
-			out = append(out, b.finish())
+			b.AppendString("reason", "at least one additional property did not match the subschema")
+			b.AppendString("failingProperty", name)
+			b.AppendValue("details", x.subschema(c.other, e, false))
+			out = append(out, b.Finish())
 			break
 		}
 	}
 	// Each pattern reports the first property it finds that fails its
 	// schema.
-	var a builder
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	for _, p := range c.patterns {
 		forEach(v.Value, func(key string, e bson.RawValue) bool {
 			if !p.re.MatchString(key) || p.schema.matches(e) {
 				return true
 			}
-			var d builder
-			d.start()
-			d.appendString("propertyName", key)
+			var d bsonx.Builder
+			d.Start()
+			d.AppendString("propertyName", key)
 			appendAnnotations(&d, p.schema.raw)
-			d.appendString("regexMatched", p.source)
-			d.appendValue("details", x.subschema(p.schema, e, false))
-			a.appendDocument(a.nextKey(), d.finish())
+			d.AppendString("regexMatched", p.source)
+			d.AppendValue("details", x.subschema(p.schema, e, false))
+			a.AppendDocument(a.NextKey(), d.Finish())
 			return false
 		})
 	}
-	if a.n > 0 {
-		var b builder
-		b.start()
-		b.appendString("operatorName", "patternProperties")
-		b.appendArray("details", a.finish())
-		out = append(out, b.finish())
+	if a.Len() > 0 {
+		var b bsonx.Builder
+		b.Start()
+		b.AppendString("operatorName", "patternProperties")
+		b.AppendArray("details", a.Finish())
+		out = append(out, b.Finish())
 	}
 	return out
 }
 
 // dependencies explains each dependency whose property is present but
 // whose required properties are missing or whose schema fails.
-func (x *explainer) dependencies(b *builder, raw bson.Raw, c *dependenciesCheck, v bson.RawValue, top bool) {
-	b.appendString("operatorName", "dependencies")
+func (x *explainer) dependencies(b *bsonx.Builder, raw bson.Raw, c *dependenciesCheck, v bson.RawValue, top bool) {
+	b.AppendString("operatorName", "dependencies")
 	// A title or description inside the dependencies object annotates it.
 	if d, ok := lookupRaw(raw, "dependencies").DocumentOK(); ok {
 		appendAnnotations(b, d)
 	}
-	var a builder
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	for _, d := range c.deps {
 		if _, ok := lookup(v.Value, d.property); !ok {
 			continue
 		}
-		var e builder
-		e.start()
-		e.appendString("conditionalProperty", d.property)
+		var e bsonx.Builder
+		e.Start()
+		e.AppendString("conditionalProperty", d.property)
 		if d.schema != nil {
 			if d.schema.matches(v) {
 				continue
 			}
-			e.appendValue("details", x.subschema(d.schema, v, top))
+			e.AppendValue("details", x.subschema(d.schema, v, top))
 		} else {
 			var missing []string
 			for _, f := range d.fields {
@@ -438,20 +437,20 @@ func (x *explainer) dependencies(b *builder, raw bson.Raw, c *dependenciesCheck,
 			if len(missing) == 0 {
 				continue
 			}
-			e.appendArray("missingProperties", stringArray(missing))
+			e.AppendArray("missingProperties", stringArray(missing))
 		}
-		a.appendDocument(a.nextKey(), e.finish())
+		a.AppendDocument(a.NextKey(), e.Finish())
 	}
-	b.appendArray("failingDependencies", a.finish())
+	b.AppendArray("failingDependencies", a.Finish())
 }
 
 // logical explains allOf (the subschemas that fail), anyOf (all of them),
 // oneOf (all of them, or the ones that match when more than one does) and
 // not.
-func (x *explainer) logical(b *builder, c *logicalCheck, v bson.RawValue, top bool) {
-	b.appendString("operatorName", c.name)
+func (x *explainer) logical(b *bsonx.Builder, c *logicalCheck, v bson.RawValue, top bool) {
+	b.AppendString("operatorName", c.name)
 	if c.name == "not" {
-		b.appendString("reason", "child expression matched")
+		b.AppendString("reason", "child expression matched")
 		return
 	}
 	if c.name == "oneOf" {
@@ -462,29 +461,29 @@ func (x *explainer) logical(b *builder, c *logicalCheck, v bson.RawValue, top bo
 			}
 		}
 		if len(matching) > 0 {
-			b.appendString("reason", "more than one subschema matched")
-			var a builder
-			a.start()
+			b.AppendString("reason", "more than one subschema matched")
+			var a bsonx.Builder
+			a.Start()
 			for _, i := range matching {
-				a.appendInt32(a.nextKey(), int32(i))
+				a.AppendInt32(a.NextKey(), int32(i))
 			}
-			b.appendArray("matchingSchemaIndexes", a.finish())
+			b.AppendArray("matchingSchemaIndexes", a.Finish())
 			return
 		}
 	}
-	var a builder
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	for i, s := range c.schemas {
 		if c.name == "allOf" && s.matches(v) {
 			continue
 		}
-		var e builder
-		e.start()
-		e.appendInt32("index", int32(i))
+		var e bsonx.Builder
+		e.Start()
+		e.AppendInt32("index", int32(i))
 		x.appendSubschema(&e, s, v, top)
-		a.appendDocument(a.nextKey(), e.finish())
+		a.AppendDocument(a.NextKey(), e.Finish())
 	}
-	b.appendArray("schemasNotSatisfied", a.finish())
+	b.AppendArray("schemasNotSatisfied", a.Finish())
 }
 
 // rejectsObjects reports a schema whose type keyword does not admit
@@ -500,23 +499,23 @@ func (s *Schema) rejectsObjects() bool {
 
 // alwaysFalse is mongod's explanation of a schema that matches nothing.
 func alwaysFalse(raw bson.Raw) []byte {
-	var sp builder
-	sp.start()
-	sp.appendDocument("$jsonSchema", raw)
-	var b builder
-	b.start()
-	b.appendString("operatorName", "$jsonSchema")
-	b.appendDocument("specifiedAs", sp.finish())
-	b.appendString("reason", "expression always evaluates to false")
-	return b.finish()
+	var sp bsonx.Builder
+	sp.Start()
+	sp.AppendDocument("$jsonSchema", raw)
+	var b bsonx.Builder
+	b.Start()
+	b.AppendString("operatorName", "$jsonSchema")
+	b.AppendDocument("specifiedAs", sp.Finish())
+	b.AppendString("reason", "expression always evaluates to false")
+	return b.Finish()
 }
 
 // appendAnnotations appends the title and description of a schema (or of
 // a dependencies object), in that order, when they are strings.
-func appendAnnotations(b *builder, raw bson.Raw) {
+func appendAnnotations(b *bsonx.Builder, raw bson.Raw) {
 	for _, k := range []string{"title", "description"} {
 		if s, ok := lookupRaw(raw, k).StringValueOK(); ok {
-			b.appendString(k, s)
+			b.AppendString(k, s)
 		}
 	}
 }
@@ -524,10 +523,10 @@ func appendAnnotations(b *builder, raw bson.Raw) {
 // spec is a keyword as written, {keyword: value}: the specifiedAs of its
 // explanation.
 func spec(raw bson.Raw, keyword string) []byte {
-	var b builder
-	b.start()
-	b.appendRaw(keyword, lookupRaw(raw, keyword))
-	return b.finish()
+	var b bsonx.Builder
+	b.Start()
+	b.AppendRaw(keyword, lookupRaw(raw, keyword))
+	return b.Finish()
 }
 
 func lookupRaw(raw bson.Raw, key string) bson.RawValue {
@@ -565,69 +564,10 @@ func firstDuplicate(v bson.RawValue) bson.RawValue {
 }
 
 func stringArray(ss []string) []byte {
-	var a builder
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	for _, s := range ss {
-		a.appendString(a.nextKey(), s)
+		a.AppendString(a.NextKey(), s)
 	}
-	return a.finish()
-}
-
-// builder appends the elements of one BSON document or array.
-type builder struct {
-	b   []byte
-	idx int32
-	n   int // elements appended, for array keys
-}
-
-func (b *builder) start() { b.idx, b.b = bsoncore.AppendDocumentStart(b.b) }
-
-func (b *builder) finish() []byte {
-	b.b, _ = bsoncore.AppendDocumentEnd(b.b, b.idx)
-	return b.b
-}
-
-// nextKey is the key of the next array element.
-func (b *builder) nextKey() string { return strconv.Itoa(b.n) }
-
-func (b *builder) appendString(k, v string) {
-	b.b = bsoncore.AppendStringElement(b.b, k, v)
-	b.n++
-}
-
-func (b *builder) appendInt32(k string, v int32) {
-	b.b = bsoncore.AppendInt32Element(b.b, k, v)
-	b.n++
-}
-
-func (b *builder) appendInt64(k string, v int64) {
-	b.b = bsoncore.AppendInt64Element(b.b, k, v)
-	b.n++
-}
-
-func (b *builder) appendBool(k string, v bool) {
-	b.b = bsoncore.AppendBooleanElement(b.b, k, v)
-	b.n++
-}
-
-func (b *builder) appendDocument(k string, d []byte) {
-	b.b = bsoncore.AppendDocumentElement(b.b, k, d)
-	b.n++
-}
-
-func (b *builder) appendArray(k string, a []byte) {
-	b.b = bsoncore.AppendArrayElement(b.b, k, a)
-	b.n++
-}
-
-func (b *builder) appendValue(k string, v bsoncore.Value) {
-	b.b = bsoncore.AppendValueElement(b.b, k, v)
-	b.n++
-}
-
-func (b *builder) appendRaw(k string, v bson.RawValue) {
-	if v.Type == 0 { // missing: there is nothing to append
-		return
-	}
-	b.appendValue(k, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+	return a.Finish()
 }

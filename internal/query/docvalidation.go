@@ -2,10 +2,8 @@ package query
 
 import (
 	"slices"
-	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/mongoerr"
@@ -114,33 +112,33 @@ func (g *explainer) explain(n *vnode, inverted bool) bson.Raw {
 		if n.name == "" {
 			return d
 		}
-		var b vdoc
-		b.start()
-		b.appendString("operatorName", n.name)
+		var b bsonx.Builder
+		b.Start()
+		b.AppendString("operatorName", n.name)
 		if d != nil {
-			b.appendDocument("details", d)
+			b.AppendDocument("details", d)
 		}
-		return b.finish()
+		return b.Finish()
 	case vSchema:
 		if !inverted {
 			return n.schema.Explain(g.doc)
 		}
 		// mongod does not say which rules a matching schema satisfied.
-		var b vdoc
-		b.start()
-		b.appendString("operatorName", "$jsonSchema")
-		b.appendString("reason", "schema matched")
-		return b.finish()
+		var b bsonx.Builder
+		b.Start()
+		b.AppendString("operatorName", "$jsonSchema")
+		b.AppendString("reason", "schema matched")
+		return b.Finish()
 	}
-	var b vdoc
-	b.start()
-	b.appendString("operatorName", n.name)
-	b.appendDocument("specifiedAs", n.spec)
+	var b bsonx.Builder
+	b.Start()
+	b.AppendString("operatorName", n.name)
+	b.AppendDocument("specifiedAs", n.spec)
 	reason := func(normal, inv string) {
 		if inverted {
-			b.appendString("reason", inv)
+			b.AppendString("reason", inv)
 		} else {
-			b.appendString("reason", normal)
+			b.AppendString("reason", normal)
 		}
 	}
 	switch n.op {
@@ -148,9 +146,9 @@ func (g *explainer) explain(n *vnode, inverted bool) bson.Raw {
 		vals, present, truncated := considered(g.doc, n.path, !n.leaf.whole)
 		switch {
 		case !present:
-			b.appendString("reason", "field was missing")
+			b.AppendString("reason", "field was missing")
 		case n.leaf.types != nil && !anyOfTypes(vals, n.leaf.types):
-			b.appendString("reason", "type did not match")
+			b.AppendString("reason", "type did not match")
 			appendTypes(&b, "consideredType", valueTypes(vals))
 			appendTypes(&b, "expectedType", n.leaf.types)
 		default:
@@ -162,7 +160,7 @@ func (g *explainer) explain(n *vnode, inverted bool) bson.Raw {
 	case vAll:
 		vals, present, truncated := considered(g.doc, n.path, false)
 		if !present {
-			b.appendString("reason", "field was missing")
+			b.AppendString("reason", "field was missing")
 			break
 		}
 		reason(n.leaf.normal, n.leaf.inverted)
@@ -170,7 +168,7 @@ func (g *explainer) explain(n *vnode, inverted bool) bson.Raw {
 	case vType:
 		vals, present, truncated := considered(g.doc, n.path, true)
 		if !present {
-			b.appendString("reason", "field was missing")
+			b.AppendString("reason", "field was missing")
 			break
 		}
 		reason("type did not match", "type did match")
@@ -184,26 +182,26 @@ func (g *explainer) explain(n *vnode, inverted bool) bson.Raw {
 		v, err := n.expr.e.Eval(n.expr.ec, g.doc)
 		if err != nil {
 			me := mongoerr.As(err)
-			b.appendString("reason", "failed to evaluate aggregation expression")
-			var d vdoc
-			d.start()
-			d.appendInt32("code", int32(me.Code))
-			d.appendString("codeName", me.Code.Name())
-			d.appendString("errmsg", me.Message)
-			b.appendDocument("details", d.finish())
+			b.AppendString("reason", "failed to evaluate aggregation expression")
+			var d bsonx.Builder
+			d.Start()
+			d.AppendInt32("code", int32(me.Code))
+			d.AppendString("codeName", me.Code.Name())
+			d.AppendString("errmsg", me.Message)
+			b.AppendDocument("details", d.Finish())
 			break
 		}
 		reason("expression did not match", "expression did match")
 		if v.Type != 0 { // a missing result adds nothing, as in mongod
-			b.appendRaw("expressionResult", v)
+			b.AppendRaw("expressionResult", v)
 		}
 	case vSample:
 		// mongod evaluates $sampleRate as an expression; its result is
 		// what decided the outcome.
 		reason("expression did not match", "expression did match")
-		b.appendBool("expressionResult", inverted)
+		b.AppendBool("expressionResult", inverted)
 	}
-	return b.finish()
+	return b.Finish()
 }
 
 // logical explains $and, $or and $nor: the clauses that decided the
@@ -221,8 +219,8 @@ func (g *explainer) logical(n *vnode, inverted bool) bson.Raw {
 		}
 		return g.explain(n.kids[0], kidsInverted)
 	}
-	var a vdoc
-	a.start()
+	var a bsonx.Builder
+	a.Start()
 	for i, k := range n.kids {
 		if selective && !g.explained(k, kidsInverted) {
 			continue
@@ -231,21 +229,21 @@ func (g *explainer) logical(n *vnode, inverted bool) bson.Raw {
 		if d == nil {
 			continue
 		}
-		var e vdoc
-		e.start()
-		e.appendInt32("index", int32(i))
-		e.appendDocument("details", d)
-		a.appendDocument(a.nextKey(), e.finish())
+		var e bsonx.Builder
+		e.Start()
+		e.AppendInt32("index", int32(i))
+		e.AppendDocument("details", d)
+		a.AppendDocument(a.NextKey(), e.Finish())
 	}
 	key := "clausesNotSatisfied"
 	if kidsInverted && n.op == vNor || inverted && n.op != vNor {
 		key = "clausesSatisfied"
 	}
-	var b vdoc
-	b.start()
-	b.appendString("operatorName", n.name)
-	b.appendArray(key, a.finish())
-	return b.finish()
+	var b bsonx.Builder
+	b.Start()
+	b.AppendString("operatorName", n.name)
+	b.AppendArray(key, a.Finish())
+	return b.Finish()
 }
 
 // considered returns the values path reaches in doc as mongod lists them
@@ -281,19 +279,19 @@ func considered(doc bson.Raw, path fieldPath, omitArrays bool) (vals []bson.RawV
 
 // appendConsidered appends one value as consideredValue and any other
 // number of them as the array consideredValues.
-func appendConsidered(b *vdoc, vals []bson.RawValue, truncated bool) {
+func appendConsidered(b *bsonx.Builder, vals []bson.RawValue, truncated bool) {
 	if len(vals) == 1 {
-		b.appendRaw("consideredValue", vals[0])
+		b.AppendRaw("consideredValue", vals[0])
 	} else {
-		var a vdoc
-		a.start()
+		var a bsonx.Builder
+		a.Start()
 		for _, v := range vals {
-			a.appendRaw(a.nextKey(), v)
+			a.AppendRaw(a.NextKey(), v)
 		}
-		b.appendArray("consideredValues", a.finish())
+		b.AppendArray("consideredValues", a.Finish())
 	}
 	if truncated {
-		b.appendBool("consideredValuesTruncated", true)
+		b.AppendBool("consideredValuesTruncated", true)
 	}
 }
 
@@ -316,7 +314,7 @@ func valueTypes(vals []bson.RawValue) []bson.Type {
 
 // appendTypes appends the distinct names of types in byte order, as key
 // when there is one and as the array key+"s" when there are several.
-func appendTypes(b *vdoc, key string, types []bson.Type) {
+func appendTypes(b *bsonx.Builder, key string, types []bson.Type) {
 	var names []string
 	for _, t := range types {
 		names = append(names, bsonx.TypeName(t))
@@ -326,75 +324,25 @@ func appendTypes(b *vdoc, key string, types []bson.Type) {
 	switch len(names) {
 	case 0:
 	case 1:
-		b.appendString(key, names[0])
+		b.AppendString(key, names[0])
 	default:
-		var a vdoc
-		a.start()
+		var a bsonx.Builder
+		a.Start()
 		for _, n := range names {
-			a.appendString(a.nextKey(), n)
+			a.AppendString(a.NextKey(), n)
 		}
-		b.appendArray(key+"s", a.finish())
+		b.AppendArray(key+"s", a.Finish())
 	}
 }
 
 // wrap is the one-field document {key: v}.
 func wrap(key string, v bson.RawValue) bson.Raw {
-	var b vdoc
-	b.start()
-	b.appendRaw(key, v)
-	return b.finish()
+	var b bsonx.Builder
+	b.Start()
+	b.AppendRaw(key, v)
+	return b.Finish()
 }
 
 func docValue(d bson.Raw) bson.RawValue {
 	return bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: d}
-}
-
-// vdoc appends the elements of one BSON document or array.
-type vdoc struct {
-	b   []byte
-	idx int32
-	n   int // elements appended, for array keys
-}
-
-func (d *vdoc) start() { d.idx, d.b = bsoncore.AppendDocumentStart(d.b) }
-
-func (d *vdoc) finish() bson.Raw {
-	d.b, _ = bsoncore.AppendDocumentEnd(d.b, d.idx)
-	return d.b
-}
-
-// nextKey is the key of the next array element.
-func (d *vdoc) nextKey() string { return strconv.Itoa(d.n) }
-
-func (d *vdoc) appendString(k, v string) {
-	d.b = bsoncore.AppendStringElement(d.b, k, v)
-	d.n++
-}
-
-func (d *vdoc) appendInt32(k string, v int32) {
-	d.b = bsoncore.AppendInt32Element(d.b, k, v)
-	d.n++
-}
-
-func (d *vdoc) appendBool(k string, v bool) {
-	d.b = bsoncore.AppendBooleanElement(d.b, k, v)
-	d.n++
-}
-
-func (d *vdoc) appendDocument(k string, v []byte) {
-	d.b = bsoncore.AppendDocumentElement(d.b, k, v)
-	d.n++
-}
-
-func (d *vdoc) appendArray(k string, v []byte) {
-	d.b = bsoncore.AppendArrayElement(d.b, k, v)
-	d.n++
-}
-
-func (d *vdoc) appendRaw(k string, v bson.RawValue) {
-	if v.Type == 0 { // missing: there is nothing to append
-		return
-	}
-	d.b = bsoncore.AppendValueElement(d.b, k, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
-	d.n++
 }
