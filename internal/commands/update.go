@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/secantusdb/secantus/internal/catalog"
+	"github.com/secantusdb/secantus/internal/exec"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/query"
 	"github.com/secantusdb/secantus/internal/storage"
@@ -294,7 +295,7 @@ func selectRecords(ctx context.Context, tx storage.Txn, coll *catalog.Collection
 			break
 		}
 		if n%256 == 255 {
-			if err := ctx.Err(); err != nil {
+			if err := exec.Interrupted(ctx); err != nil {
 				return nil, err
 			}
 		}

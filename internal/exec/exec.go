@@ -7,6 +7,7 @@ package exec
 import (
 	"context"
 	"encoding/binary"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -57,7 +58,7 @@ func (s *CollScan) Next(ctx context.Context) (bson.Raw, bool, error) {
 		s.Examined++
 		// Check for cancellation (maxTimeMS, killOp) every so often.
 		if s.n++; s.n%256 == 0 {
-			if err := ctx.Err(); err != nil {
+			if err := Interrupted(ctx); err != nil {
 				return nil, false, err
 			}
 		}
@@ -313,3 +314,17 @@ func (s *ReturnKey) Next(ctx context.Context) (bson.Raw, bool, error) {
 
 // Close implements Stage.
 func (s *ReturnKey) Close() { s.In.Close() }
+
+// Interrupted reports why work under ctx must stop: its deadline
+// (maxTimeMS) has passed or it was cancelled. It reads the clock itself
+// rather than waiting for ctx's timer, which a busy machine may fire
+// late.
+func Interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}

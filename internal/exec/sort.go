@@ -93,7 +93,7 @@ func (s *Sort) Next(ctx context.Context) (bson.Raw, bool, error) {
 		return nil, false, nil
 	}
 	if s.returned++; s.returned%256 == 0 {
-		if err := ctx.Err(); err != nil {
+		if err := Interrupted(ctx); err != nil {
 			return nil, false, err
 		}
 	}
