@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"math"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -10,8 +9,10 @@ import (
 
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/exec"
+	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/keystring"
 	"github.com/secantusdb/secantus/internal/mongoerr"
+	"github.com/secantusdb/secantus/internal/query"
 )
 
 // operand is a constant or a field path ("$a.b").
@@ -108,14 +109,18 @@ type accumulator struct {
 type groupSpec struct {
 	id   operand
 	accs []accumulator
+	ec   *expr.EvalContext // collation for the accumulators
 }
 
-func parseGroup(v bson.RawValue) (*groupSpec, error) {
+func parseGroup(v bson.RawValue, opts query.Options) (*groupSpec, error) {
 	d, ok := v.DocumentOK()
 	if !ok {
 		return nil, mongoerr.New(mongoerr.Location15947, "a group's fields must be specified in an object")
 	}
-	g := &groupSpec{}
+	g := &groupSpec{ec: expr.NewEvalContext()}
+	if opts.Collator != nil {
+		g.ec.Collator = opts.Collator
+	}
 	elems, _ := d.Elements()
 	hasID := false
 	for _, e := range elems {
@@ -164,14 +169,10 @@ type groupState struct {
 }
 
 type accState struct {
-	isum    int64
-	fsum    float64
-	isFloat bool
-	all32   bool
-	count   int64
-	val     bson.RawValue
-	has     bool
-	list    []bson.RawValue
+	acc  expr.Accumulator // $sum, $avg, $min, $max
+	val  bson.RawValue
+	has  bool
+	list []bson.RawValue
 }
 
 type groupStage struct {
@@ -220,8 +221,8 @@ func (g *groupStage) load(ctx context.Context) error {
 		st := groups[key]
 		if st == nil {
 			st = &groupState{id: bson.RawValue{Type: id.Type, Value: append([]byte(nil), id.Value...)}, accs: make([]accState, len(g.spec.accs))}
-			for i := range st.accs {
-				st.accs[i].all32 = true
+			for i, a := range g.spec.accs {
+				st.accs[i].acc = expr.NewAccumulator(a.op, g.spec.ec)
 			}
 			groups[key] = st
 			g.out = append(g.out, st)
@@ -235,47 +236,11 @@ func (g *groupStage) load(ctx context.Context) error {
 
 func accumulate(op string, s *accState, v bson.RawValue, ok bool) {
 	switch op {
-	case "$sum", "$avg":
+	case "$sum", "$avg", "$min", "$max":
 		if !ok {
-			return
+			v = bson.RawValue{}
 		}
-		switch v.Type {
-		case bson.TypeInt32, bson.TypeInt64:
-			n := v.AsInt64()
-			if v.Type == bson.TypeInt64 {
-				s.all32 = false
-			}
-			if !s.isFloat {
-				r := s.isum + n
-				if (n > 0 && r < s.isum) || (n < 0 && r > s.isum) {
-					s.isFloat, s.fsum = true, float64(s.isum)+float64(n)
-				} else {
-					s.isum = r
-				}
-			} else {
-				s.fsum += float64(n)
-			}
-		case bson.TypeDouble:
-			if !s.isFloat {
-				s.isFloat, s.fsum = true, float64(s.isum)
-			}
-			s.fsum += v.Double()
-		default:
-			return
-		}
-		s.count++
-	case "$min", "$max":
-		if !ok || v.Type == bson.TypeNull || v.Type == bson.TypeUndefined {
-			return
-		}
-		if !s.has {
-			s.val, s.has = cloneValue(v), true
-			return
-		}
-		c := bsonx.Compare(v, s.val)
-		if (op == "$min" && c < 0) || (op == "$max" && c > 0) {
-			s.val = cloneValue(v)
-		}
+		s.acc.Add(v)
 	case "$first":
 		if !s.has {
 			s.has = true
@@ -315,26 +280,10 @@ func cloneValue(v bson.RawValue) bson.RawValue {
 
 func appendResult(b *bsoncore.DocumentBuilder, a accumulator, s *accState) {
 	switch a.op {
-	case "$sum":
-		switch {
-		case s.isFloat:
-			b.AppendDouble(a.field, s.fsum)
-		case s.all32 && s.isum >= math.MinInt32 && s.isum <= math.MaxInt32:
-			b.AppendInt32(a.field, int32(s.isum))
-		default:
-			b.AppendInt64(a.field, s.isum)
-		}
-	case "$avg":
-		if s.count == 0 {
-			b.AppendNull(a.field)
-			return
-		}
-		total := s.fsum
-		if !s.isFloat {
-			total = float64(s.isum)
-		}
-		b.AppendDouble(a.field, total/float64(s.count))
-	case "$min", "$max", "$first", "$last":
+	case "$sum", "$avg", "$min", "$max":
+		r := s.acc.Result()
+		b.AppendValue(a.field, bsoncore.Value{Type: bsoncore.Type(r.Type), Data: r.Value})
+	case "$first", "$last":
 		if !s.has {
 			b.AppendNull(a.field)
 			return

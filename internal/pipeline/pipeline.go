@@ -117,7 +117,7 @@ func (s *stageSpec) parse(opts query.Options) error {
 		}
 		s.field = f
 	case "$group":
-		s.group, err = parseGroup(s.arg)
+		s.group, err = parseGroup(s.arg, opts)
 	case "$unwind":
 		s.unwind, err = parseUnwind(s.arg)
 	default:
