@@ -106,22 +106,32 @@ func variadic(fn func(ec *EvalContext, vals []bson.RawValue) (bson.RawValue, err
 }
 
 // parseNamedArgs parses the object form of an operator's arguments
-// ({input: …, find: …}): each field named in fields is parsed into the
-// Expr it points to, in the order given; any other field is refused with
-// code and mongod's "<op> found an unknown argument: <field>".
+// ({input: …, find: …}) with namedArgs, refusing other fields with code
+// and mongod's "<op> found an unknown argument: <field>".
 func parseNamedArgs(name string, args bson.RawValue, pc *ParseContext, code mongoerr.Code, fields map[string]*Expr) error {
 	elems, err := bson.Raw(args.Value).Elements()
 	if err != nil {
 		return mongoerr.Newf(mongoerr.InvalidBSON, "invalid BSON in expression: %v", err)
 	}
+	return namedArgs(elems, pc, fields, func(key string) error {
+		return mongoerr.Newf(code, "%s found an unknown argument: %s", name, key)
+	})
+}
+
+// namedArgs parses an operator's named arguments: each element whose
+// key is in fields is parsed into the Expr it points to, in document
+// order; any other key is refused with unknown(key).
+func namedArgs(elems []bson.RawElement, pc *ParseContext, fields map[string]*Expr, unknown func(key string) error) error {
 	for _, e := range elems {
 		dst, ok := fields[e.Key()]
 		if !ok {
-			return mongoerr.Newf(code, "%s found an unknown argument: %s", name, e.Key())
+			return unknown(e.Key())
 		}
-		if *dst, err = Parse(e.Value(), pc); err != nil {
+		x, err := Parse(e.Value(), pc)
+		if err != nil {
 			return err
 		}
+		*dst = x
 	}
 	return nil
 }

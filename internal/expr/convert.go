@@ -108,25 +108,10 @@ func parseConvert(_ string, args bson.RawValue, pc *ParseContext) (Expr, error) 
 		return nil, mongoerr.Newf(mongoerr.InvalidBSON, "invalid BSON in expression: %v", err)
 	}
 	c := &convertExpr{}
-	for _, el := range elems {
-		var slot *Expr
-		switch el.Key() {
-		case "input":
-			slot = &c.input
-		case "to":
-			slot = &c.to
-		case "format":
-			slot = &c.format
-		case "onError":
-			slot = &c.onError
-		case "onNull":
-			slot = &c.onNull
-		default:
-			return nil, mongoerr.Newf(mongoerr.FailedToParse, "$convert found an unknown argument: %s", el.Key())
-		}
-		if *slot, err = Parse(el.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := namedArgs(elems, pc, map[string]*Expr{"input": &c.input, "to": &c.to, "format": &c.format, "onError": &c.onError, "onNull": &c.onNull}, func(key string) error {
+		return mongoerr.Newf(mongoerr.FailedToParse, "$convert found an unknown argument: %s", key)
+	}); err != nil {
+		return nil, err
 	}
 	if c.input == nil {
 		return nil, mongoerr.New(mongoerr.FailedToParse, "Missing 'input' parameter to $convert")

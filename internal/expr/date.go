@@ -221,21 +221,10 @@ func parseDateToParts(name string, args bson.RawValue, pc *ParseContext) (Expr, 
 		return nil, err
 	}
 	var x dateToPartsExpr
-	for _, el := range elems {
-		var dst *Expr
-		switch el.Key() {
-		case "date":
-			dst = &x.date
-		case "timezone":
-			dst = &x.tz
-		case "iso8601":
-			dst = &x.iso
-		default:
-			return nil, mongoerr.Newf(codeToPartsUnknown, "Unrecognized argument to $dateToParts: %s", el.Key())
-		}
-		if *dst, err = Parse(el.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := namedArgs(elems, pc, map[string]*Expr{"date": &x.date, "timezone": &x.tz, "iso8601": &x.iso}, func(key string) error {
+		return mongoerr.Newf(codeToPartsUnknown, "Unrecognized argument to $dateToParts: %s", key)
+	}); err != nil {
+		return nil, err
 	}
 	if x.date == nil {
 		return nil, mongoerr.New(codeToPartsMissing, "Missing 'date' parameter to $dateToParts")
@@ -309,37 +298,10 @@ func parseDateFromParts(name string, args bson.RawValue, pc *ParseContext) (Expr
 		return nil, err
 	}
 	var x dateFromPartsExpr
-	for _, el := range elems {
-		var dst *Expr
-		switch el.Key() {
-		case "year":
-			dst = &x.year
-		case "month":
-			dst = &x.month
-		case "day":
-			dst = &x.day
-		case "hour":
-			dst = &x.hour
-		case "minute":
-			dst = &x.minute
-		case "second":
-			dst = &x.second
-		case "millisecond":
-			dst = &x.millisecond
-		case "isoWeekYear":
-			dst = &x.isoWeekYear
-		case "isoWeek":
-			dst = &x.isoWeek
-		case "isoDayOfWeek":
-			dst = &x.isoDayOfWeek
-		case "timezone":
-			dst = &x.tz
-		default:
-			return nil, mongoerr.Newf(codeFromPartsUnknown, "Unrecognized argument to $dateFromParts: %s", el.Key())
-		}
-		if *dst, err = Parse(el.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := namedArgs(elems, pc, map[string]*Expr{"year": &x.year, "month": &x.month, "day": &x.day, "hour": &x.hour, "minute": &x.minute, "second": &x.second, "millisecond": &x.millisecond, "isoWeekYear": &x.isoWeekYear, "isoWeek": &x.isoWeek, "isoDayOfWeek": &x.isoDayOfWeek, "timezone": &x.tz}, func(key string) error {
+		return mongoerr.Newf(codeFromPartsUnknown, "Unrecognized argument to $dateFromParts: %s", key)
+	}); err != nil {
+		return nil, err
 	}
 	switch {
 	case x.year == nil && x.isoWeekYear == nil:

@@ -279,23 +279,10 @@ func parseDateArith(op string, negate bool) parseFunc {
 			return nil, err
 		}
 		x := dateArithExpr{op: op, negate: negate}
-		for _, el := range elems {
-			var dst *Expr
-			switch el.Key() {
-			case "startDate":
-				dst = &x.startDate
-			case "unit":
-				dst = &x.unit
-			case "amount":
-				dst = &x.amount
-			case "timezone":
-				dst = &x.tz
-			default:
-				return nil, mongoerr.Newf(codeAddUnknown, "Unrecognized argument to %s: %s", op, el.Key())
-			}
-			if *dst, err = Parse(el.Value(), pc); err != nil {
-				return nil, err
-			}
+		if err := namedArgs(elems, pc, map[string]*Expr{"startDate": &x.startDate, "unit": &x.unit, "amount": &x.amount, "timezone": &x.tz}, func(key string) error {
+			return mongoerr.Newf(codeAddUnknown, "Unrecognized argument to %s: %s", op, key)
+		}); err != nil {
+			return nil, err
 		}
 		if x.startDate == nil || x.unit == nil || x.amount == nil {
 			return nil, mongoerr.Newf(codeAddMissing, "%s requires startDate, unit, and amount to be present", op)
@@ -358,25 +345,10 @@ func parseDateDiff(name string, args bson.RawValue, pc *ParseContext) (Expr, err
 		return nil, err
 	}
 	var x dateDiffExpr
-	for _, el := range elems {
-		var dst *Expr
-		switch el.Key() {
-		case "startDate":
-			dst = &x.startDate
-		case "endDate":
-			dst = &x.endDate
-		case "unit":
-			dst = &x.unit
-		case "timezone":
-			dst = &x.tz
-		case "startOfWeek":
-			dst = &x.startOfWeek
-		default:
-			return nil, mongoerr.Newf(codeDiffUnknown, "Unrecognized argument to $dateDiff: %s", el.Key())
-		}
-		if *dst, err = Parse(el.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := namedArgs(elems, pc, map[string]*Expr{"startDate": &x.startDate, "endDate": &x.endDate, "unit": &x.unit, "timezone": &x.tz, "startOfWeek": &x.startOfWeek}, func(key string) error {
+		return mongoerr.Newf(codeDiffUnknown, "Unrecognized argument to $dateDiff: %s", key)
+	}); err != nil {
+		return nil, err
 	}
 	switch {
 	case x.startDate == nil:
@@ -459,25 +431,10 @@ func parseDateTrunc(name string, args bson.RawValue, pc *ParseContext) (Expr, er
 		return nil, err
 	}
 	var x dateTruncExpr
-	for _, el := range elems {
-		var dst *Expr
-		switch el.Key() {
-		case "date":
-			dst = &x.date
-		case "unit":
-			dst = &x.unit
-		case "binSize":
-			dst = &x.binSize
-		case "timezone":
-			dst = &x.tz
-		case "startOfWeek":
-			dst = &x.startOfWeek
-		default:
-			return nil, mongoerr.Newf(codeTruncUnknown, "Unrecognized argument to $dateTrunc: %s", el.Key())
-		}
-		if *dst, err = Parse(el.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := namedArgs(elems, pc, map[string]*Expr{"date": &x.date, "unit": &x.unit, "binSize": &x.binSize, "timezone": &x.tz, "startOfWeek": &x.startOfWeek}, func(key string) error {
+		return mongoerr.Newf(codeTruncUnknown, "Unrecognized argument to $dateTrunc: %s", key)
+	}); err != nil {
+		return nil, err
 	}
 	switch {
 	case x.date == nil:

@@ -146,23 +146,10 @@ func parseDateToString(name string, args bson.RawValue, pc *ParseContext) (Expr,
 		return nil, err
 	}
 	var x dateToStringExpr
-	for _, el := range elems {
-		var dst *Expr
-		switch el.Key() {
-		case "format":
-			dst = &x.format
-		case "date":
-			dst = &x.date
-		case "timezone":
-			dst = &x.tz
-		case "onNull":
-			dst = &x.onNull
-		default:
-			return nil, mongoerr.Newf(codeToStringUnknownArg, "Unrecognized argument to $dateToString: %s", el.Key())
-		}
-		if *dst, err = Parse(el.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := namedArgs(elems, pc, map[string]*Expr{"format": &x.format, "date": &x.date, "timezone": &x.tz, "onNull": &x.onNull}, func(key string) error {
+		return mongoerr.Newf(codeToStringUnknownArg, "Unrecognized argument to $dateToString: %s", key)
+	}); err != nil {
+		return nil, err
 	}
 	if x.date == nil {
 		return nil, mongoerr.New(codeToStringMissing, "Missing 'date' parameter to $dateToString")
@@ -243,25 +230,10 @@ func parseDateFromString(name string, args bson.RawValue, pc *ParseContext) (Exp
 		return nil, err
 	}
 	var x dateFromStringExpr
-	for _, el := range elems {
-		var dst *Expr
-		switch el.Key() {
-		case "format":
-			dst = &x.format
-		case "dateString":
-			dst = &x.dateString
-		case "timezone":
-			dst = &x.tz
-		case "onNull":
-			dst = &x.onNull
-		case "onError":
-			dst = &x.onError
-		default:
-			return nil, mongoerr.Newf(codeFromStrUnknown, "Unrecognized argument to $dateFromString: %s", el.Key())
-		}
-		if *dst, err = Parse(el.Value(), pc); err != nil {
-			return nil, err
-		}
+	if err := namedArgs(elems, pc, map[string]*Expr{"format": &x.format, "dateString": &x.dateString, "timezone": &x.tz, "onNull": &x.onNull, "onError": &x.onError}, func(key string) error {
+		return mongoerr.Newf(codeFromStrUnknown, "Unrecognized argument to $dateFromString: %s", key)
+	}); err != nil {
+		return nil, err
 	}
 	if x.dateString == nil {
 		return nil, mongoerr.New(codeFromStrMissing, "Missing 'dateString' parameter to $dateFromString")
