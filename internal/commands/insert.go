@@ -208,22 +208,26 @@ func tooLargeToInsert(size int) error {
 }
 
 // checkStorageDepth refuses documents nested deeper than mongod stores;
-// empty embedded documents and arrays do not count.
-func checkStorageDepth(doc bson.Raw, depth int) error {
-	elems, _ := doc.Elements()
-	for _, e := range elems {
-		v := e.Value()
-		if v.Type != bson.TypeEmbeddedDocument && v.Type != bson.TypeArray {
-			continue
+// empty embedded documents and arrays do not count. It runs on every
+// insert, so it walks the bytes without decoding or allocating.
+func checkStorageDepth(doc []byte, depth int) error {
+	if len(doc) < 5 {
+		return nil
+	}
+	for rest := doc[4 : len(doc)-1]; len(rest) > 0; {
+		elem, r, ok := bsoncore.ReadElement(rest)
+		if !ok {
+			return nil // malformed BSON is the wire layer's to refuse
 		}
-		sub := bson.Raw(v.Value)
-		if len(sub) <= 5 {
+		rest = r
+		v := elem.Value()
+		if v.Type != bsoncore.TypeEmbeddedDocument && v.Type != bsoncore.TypeArray || len(v.Data) <= 5 {
 			continue
 		}
 		if depth == maxStorageDepth {
 			return mongoerr.Newf(mongoerr.Overflow, "cannot insert document because it exceeds %d levels of nesting", maxStorageDepth)
 		}
-		if err := checkStorageDepth(sub, depth+1); err != nil {
+		if err := checkStorageDepth(v.Data, depth+1); err != nil {
 			return err
 		}
 	}
