@@ -80,3 +80,14 @@ func (b *Builder) AppendRaw(k string, v bson.RawValue) {
 	}
 	b.AppendValue(k, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
 }
+
+// NewBuilder returns a started document builder.
+func NewBuilder() *Builder {
+	b := &Builder{}
+	b.Start()
+	return b
+}
+
+// NewArrayBuilder returns a started builder for an array (keys from
+// NextKey).
+func NewArrayBuilder() *Builder { return NewBuilder() }

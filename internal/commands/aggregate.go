@@ -65,7 +65,7 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 	if err != nil {
 		return err
 	}
-	p, err := pipeline.Parse(stages, opts)
+	p, err := pipeline.Parse(stages, pipeline.Options{Query: opts, DB: req.DB, Collection: name})
 	if err != nil {
 		return err
 	}
@@ -75,10 +75,32 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 		return err
 	}
 	src := exec.BuildFind(tx, coll, exec.FindSpec{Filter: p.Filter, RawFilter: p.RawFilter})
-	st := p.Build(src, s.Params.SortMemoryLimit(), allowDiskUse)
+	st, err := p.Build(src, s.pipelineEnv(allowDiskUse))
+	if err != nil {
+		return err
+	}
 	c := cursor.New(req.DB+"."+name, st)
 	c.Session = sessionKey(req)
 	c.Comment = req.Arg("comment")
 	s.Stats.Command.Add(0)
 	return s.firstBatch(ctx, c, batchSize, false, reply)
+}
+
+// pipelineEnv is what the pipelines of a command reach at run time.
+func (s *Service) pipelineEnv(allowDiskUse bool) *pipeline.Env {
+	return &pipeline.Env{
+		MemLimit:     s.Params.SortMemoryLimit(),
+		AllowDiskUse: allowDiskUse,
+		TempDir:      s.TempDir(),
+		Namespaces:   namespaces{s},
+	}
+}
+
+// namespaces gives pipelines read access to the server's collections.
+type namespaces struct{ s *Service }
+
+// Open implements pipeline.Namespaces: each call reads a fresh snapshot.
+func (n namespaces) Open(_ context.Context, db, coll string) (exec.Stage, error) {
+	tx, c := n.s.readTxn(db, coll)
+	return exec.BuildFind(tx, c, exec.FindSpec{}), nil
 }

@@ -46,6 +46,9 @@ const (
 	varNow
 	varClusterTime
 	varRemove
+	varDescend
+	varPrune
+	varKeep
 )
 
 // ParseContext is what the parser knows about the scope an expression is
@@ -117,6 +120,12 @@ func (pc *ParseContext) lookup(name string) (VarID, error) {
 		return varClusterTime, nil
 	case "REMOVE":
 		return varRemove, nil
+	case "DESCEND":
+		return varDescend, nil
+	case "PRUNE":
+		return varPrune, nil
+	case "KEEP":
+		return varKeep, nil
 	}
 	return 0, mongoerr.Newf(mongoerr.Location17276, "Use of undefined variable: %s", name)
 }
@@ -133,6 +142,17 @@ type EvalContext struct {
 	Collator Collator
 
 	vars []bson.RawValue
+	// root, when set, is $$ROOT while the document evaluated is a part
+	// of it ($redact descending into a document).
+	root bson.Raw
+}
+
+// SetRoot makes $$ROOT root until the returned function restores it;
+// field paths and $$CURRENT keep following the document evaluated.
+func (ec *EvalContext) SetRoot(root bson.Raw) (restore func()) {
+	old := ec.root
+	ec.root = root
+	return func() { ec.root = old }
 }
 
 // NewEvalContext returns a context whose $$NOW is the current time.
@@ -153,8 +173,19 @@ func (ec *EvalContext) SetVar(id VarID, v bson.RawValue) {
 
 func (ec *EvalContext) getVar(id VarID, doc bson.Raw) (bson.RawValue, error) {
 	switch id {
-	case varRoot, varCurrentTop:
+	case varRoot:
+		if ec.root != nil {
+			return bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ec.root}, nil
+		}
 		return bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}, nil
+	case varCurrentTop:
+		return bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}, nil
+	case varDescend:
+		return stringResult("descend"), nil
+	case varPrune:
+		return stringResult("prune"), nil
+	case varKeep:
+		return stringResult("keep"), nil
 	case varNow:
 		return dateValue(int64(ec.Now)), nil
 	case varClusterTime:

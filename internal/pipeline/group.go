@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
@@ -12,120 +11,35 @@ import (
 	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/keystring"
 	"github.com/secantusdb/secantus/internal/mongoerr"
-	"github.com/secantusdb/secantus/internal/query"
 )
 
-// operand is a constant or a field path ("$a.b").
-type operand struct {
-	path  string
-	value bson.RawValue
-	// fields of a document operand ({k: "$a", ...}); nil otherwise
-	fields []string
-	subs   []operand
-}
-
-func parseOperand(v bson.RawValue) (operand, error) {
-	if s, ok := v.StringValueOK(); ok && strings.HasPrefix(s, "$") {
-		if strings.HasPrefix(s, "$$") {
-			return operand{}, mongoerr.New(mongoerr.NotImplemented, "aggregation variables are not supported by SecantusDB yet")
-		}
-		return operand{path: s[1:]}, nil
-	}
-	if d, ok := v.DocumentOK(); ok {
-		elems, _ := d.Elements()
-		o := operand{}
-		for _, e := range elems {
-			if strings.HasPrefix(e.Key(), "$") {
-				return operand{}, mongoerr.Newf(mongoerr.NotImplemented, "the expression %s is not supported by SecantusDB yet", e.Key())
-			}
-			sub, err := parseOperand(e.Value())
-			if err != nil {
-				return operand{}, err
-			}
-			o.fields = append(o.fields, e.Key())
-			o.subs = append(o.subs, sub)
-		}
-		if o.fields == nil {
-			o.value = v
-		}
-		return o, nil
-	}
-	if v.Type == bson.TypeArray {
-		return operand{}, mongoerr.New(mongoerr.NotImplemented, "array expressions are not supported by SecantusDB yet")
-	}
-	return operand{value: v}, nil
-}
-
-// eval evaluates the operand against doc; ok is false when a field path
-// is missing.
-func (o operand) eval(doc bson.Raw) (bson.RawValue, bool) {
-	if o.fields != nil {
-		b := bsoncore.NewDocumentBuilder()
-		for i, f := range o.fields {
-			if v, ok := o.subs[i].eval(doc); ok {
-				b.AppendValue(f, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
-			}
-		}
-		return bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: b.Build()}, true
-	}
-	if o.path == "" {
-		return o.value, true
-	}
-	return fieldPath(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}, strings.Split(o.path, "."))
-}
-
-// fieldPath follows an aggregation field path: through an array it maps
-// over the elements, giving an array of the values found.
-func fieldPath(v bson.RawValue, parts []string) (bson.RawValue, bool) {
-	if len(parts) == 0 {
-		return v, true
-	}
-	switch v.Type {
-	case bson.TypeEmbeddedDocument:
-		next, err := bson.Raw(v.Value).LookupErr(parts[0])
-		if err != nil {
-			return bson.RawValue{}, false
-		}
-		return fieldPath(next, parts[1:])
-	case bson.TypeArray:
-		arr := bsoncore.NewArrayBuilder()
-		vals, _ := bson.Raw(v.Value).Values()
-		for _, e := range vals {
-			if r, ok := fieldPath(e, parts); ok && (e.Type == bson.TypeEmbeddedDocument || e.Type == bson.TypeArray) {
-				arr.AppendValue(bsoncore.Value{Type: bsoncore.Type(r.Type), Data: r.Value})
-			}
-		}
-		return bson.RawValue{Type: bson.TypeArray, Value: arr.Build()}, true
-	}
-	return bson.RawValue{}, false
+func init() {
+	register(map[string]stageDef{"$group": {parse: parseGroup}})
 }
 
 type accumulator struct {
 	field string
 	op    string
-	arg   operand
+	arg   expr.Expr
 }
 
 type groupSpec struct {
-	id   operand
+	id   expr.Expr
 	accs []accumulator
-	ec   *expr.EvalContext // collation for the accumulators
+	ec   *expr.EvalContext
 }
 
-func parseGroup(v bson.RawValue, opts query.Options) (*groupSpec, error) {
+func parseGroup(_ string, v bson.RawValue, p *parser) (stage, error) {
 	d, ok := v.DocumentOK()
 	if !ok {
 		return nil, mongoerr.New(mongoerr.Location15947, "a group's fields must be specified in an object")
 	}
-	g := &groupSpec{ec: expr.NewEvalContext()}
-	if opts.Collator != nil {
-		g.ec.Collator = opts.Collator
-	}
+	g := &groupSpec{ec: p.scope.Eval}
 	elems, _ := d.Elements()
 	hasID := false
 	for _, e := range elems {
 		if e.Key() == "_id" {
-			id, err := parseOperand(e.Value())
+			id, err := p.expr(e.Value())
 			if err != nil {
 				return nil, err
 			}
@@ -146,9 +60,9 @@ func parseGroup(v bson.RawValue, opts query.Options) (*groupSpec, error) {
 		default:
 			return nil, mongoerr.Newf(mongoerr.NotImplemented, "the accumulator %s is not supported by SecantusDB yet", op)
 		}
-		arg, err := parseOperand(ae[0].Value())
+		arg, err := p.expr(ae[0].Value())
 		if op == "$count" {
-			arg, err = operand{value: bson.RawValue{Type: bson.TypeInt32, Value: []byte{1, 0, 0, 0}}}, nil
+			arg, err = p.expr(bson.RawValue{Type: bson.TypeInt32, Value: []byte{1, 0, 0, 0}})
 			op = "$sum"
 		}
 		if err != nil {
@@ -173,6 +87,10 @@ type accState struct {
 	val  bson.RawValue
 	has  bool
 	list []bson.RawValue
+}
+
+func (g *groupSpec) build(in exec.Stage, _ *Env) (exec.Stage, error) {
+	return &groupStage{in: in, spec: g}, nil
 }
 
 type groupStage struct {
@@ -213,8 +131,11 @@ func (g *groupStage) load(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
-		id, ok := g.spec.id.eval(doc)
-		if !ok {
+		id, err := g.spec.id.Eval(g.spec.ec, doc)
+		if err != nil {
+			return err
+		}
+		if id.Type == 0 {
 			id = bson.RawValue{Type: bson.TypeNull}
 		}
 		key := string(keystring.AppendValue(nil, id, false))
@@ -228,8 +149,11 @@ func (g *groupStage) load(ctx context.Context) error {
 			g.out = append(g.out, st)
 		}
 		for i, a := range g.spec.accs {
-			v, ok := a.arg.eval(doc)
-			accumulate(a.op, &st.accs[i], v, ok)
+			v, err := a.arg.Eval(g.spec.ec, doc)
+			if err != nil {
+				return err
+			}
+			accumulate(a.op, &st.accs[i], v, v.Type != 0)
 		}
 	}
 }
@@ -300,93 +224,3 @@ func appendResult(b *bsoncore.DocumentBuilder, a accumulator, s *accState) {
 
 func (g *groupStage) Close() { g.in.Close() }
 
-type unwindSpec struct {
-	path      string
-	indexName string
-	preserve  bool
-}
-
-func parseUnwind(v bson.RawValue) (unwindSpec, error) {
-	var u unwindSpec
-	if s, ok := v.StringValueOK(); ok {
-		u.path = s
-	} else if d, ok := v.DocumentOK(); ok {
-		elems, _ := d.Elements()
-		for _, e := range elems {
-			switch e.Key() {
-			case "path":
-				u.path, _ = e.Value().StringValueOK()
-			case "includeArrayIndex":
-				u.indexName, _ = e.Value().StringValueOK()
-			case "preserveNullAndEmptyArrays":
-				u.preserve, _ = e.Value().BooleanOK()
-			default:
-				return u, mongoerr.Newf(mongoerr.Location28811, "unrecognized option to $unwind stage: %s", e.Key())
-			}
-		}
-	} else {
-		return u, mongoerr.New(mongoerr.Location15981, "expected either a string or an object as specification for $unwind stage")
-	}
-	if !strings.HasPrefix(u.path, "$") || len(u.path) < 2 {
-		return u, mongoerr.New(mongoerr.Location28818, "path option to $unwind stage should be prefixed with a '$'")
-	}
-	u.path = u.path[1:]
-	if strings.Contains(u.path, ".") || u.indexName != "" {
-		return u, mongoerr.New(mongoerr.NotImplemented, "$unwind of dotted paths or with includeArrayIndex is not supported by SecantusDB yet")
-	}
-	return u, nil
-}
-
-type unwindStage struct {
-	in      exec.Stage
-	spec    unwindSpec
-	pending []bson.Raw
-}
-
-func (u *unwindStage) Next(ctx context.Context) (bson.Raw, bool, error) {
-	for len(u.pending) == 0 {
-		doc, ok, err := u.in.Next(ctx)
-		if !ok || err != nil {
-			return nil, ok, err
-		}
-		v, err := doc.LookupErr(u.spec.path)
-		switch {
-		case err != nil || v.Type == bson.TypeNull:
-			if u.spec.preserve {
-				return doc, true, nil
-			}
-		case v.Type == bson.TypeArray:
-			vals, _ := bson.Raw(v.Value).Values()
-			if len(vals) == 0 && u.spec.preserve {
-				u.pending = append(u.pending, replaceField(doc, u.spec.path, nil))
-			}
-			for i := range vals {
-				u.pending = append(u.pending, replaceField(doc, u.spec.path, &vals[i]))
-			}
-		default:
-			return doc, true, nil
-		}
-	}
-	d := u.pending[0]
-	u.pending = u.pending[1:]
-	return d, true, nil
-}
-
-// replaceField returns doc with field set to v in place (removed when v
-// is nil).
-func replaceField(doc bson.Raw, field string, v *bson.RawValue) bson.Raw {
-	b := bsoncore.NewDocumentBuilder()
-	elems, _ := doc.Elements()
-	for _, e := range elems {
-		if e.Key() == field {
-			if v != nil {
-				b.AppendValue(field, bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
-			}
-			continue
-		}
-		b.AppendValue(e.Key(), bsoncore.Value{Type: bsoncore.Type(e.Value().Type), Data: e.Value().Value})
-	}
-	return bson.Raw(b.Build())
-}
-
-func (u *unwindStage) Close() { u.in.Close() }

@@ -24,6 +24,7 @@ import (
 	"github.com/secantusdb/secantus/internal/bsonx"
 	"github.com/secantusdb/secantus/internal/expr"
 	"github.com/secantusdb/secantus/internal/mongoerr"
+	"github.com/secantusdb/secantus/internal/pipeline"
 )
 
 // Options are the statement options an update is parsed with.
@@ -56,7 +57,7 @@ type ApplyOptions struct {
 
 // Update is a parsed update document.
 type Update struct {
-	pipeline    []pipelineStage // a pipeline-style update
+	pipeline    *pipeline.Pipeline // a pipeline-style update
 	replacement bson.Raw
 	root        *objNode
 	filters     map[string]*arrayFilter
