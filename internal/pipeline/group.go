@@ -223,4 +223,3 @@ func appendResult(b *bsoncore.DocumentBuilder, a accumulator, s *accState) {
 }
 
 func (g *groupStage) Close() { g.in.Close() }
-
