@@ -74,7 +74,7 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 		tx.Rollback()
 		return err
 	}
-	src := exec.BuildFind(tx, coll, exec.FindSpec{Filter: p.Filter, RawFilter: p.RawFilter})
+	src := exec.BuildFind(tx, coll, p.FindSpec())
 	st, err := p.Build(src, s.pipelineEnv(allowDiskUse))
 	if err != nil {
 		return err

@@ -41,6 +41,9 @@ type CollScan struct {
 	// ShowRecordID appends each document's record id as a trailing
 	// $recordId field (see RecordIDProject).
 	ShowRecordID bool
+	// Project, when set, shapes each matching document straight from the
+	// engine's buffer (FindSpec.ScanProjection), saving the copy.
+	Project *query.Projection
 }
 
 // NewCollScan starts a scan of coll as tx sees it.
@@ -71,6 +74,10 @@ func (s *CollScan) Next(ctx context.Context) (bson.Raw, bool, error) {
 			// The engine reuses the iterator's buffer: hand out a copy.
 			if s.ShowRecordID {
 				return appendRecordID(rec.Doc, rec.ID), true, nil
+			}
+			if s.Project != nil {
+				out, err := s.Project.Apply(rec.Doc)
+				return out, err == nil, err
 			}
 			return append(bson.Raw(nil), rec.Doc...), true, nil
 		}

@@ -24,6 +24,11 @@ type FindSpec struct {
 	// ReturnKey returns the index key of each match instead of the
 	// document.
 	ReturnKey bool
+	// ScanProjection, when set, is applied by the scan to each matching
+	// document as it reads it (before any sort): an aggregation pipeline
+	// keeps only the fields it reads this way. It must build a new
+	// document (an inclusion does).
+	ScanProjection *query.Projection
 }
 
 // BuildFind plans a find over coll (nil when the collection does not
@@ -50,9 +55,13 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 			l := NewIDLookup(tx, coll, id, spec.Filter)
 			l.ShowRecordID = showRID
 			st, idIndex = l, true
+			if spec.ScanProjection != nil {
+				st = &Project{In: st, Proj: spec.ScanProjection}
+			}
 		} else {
 			cs := NewCollScan(tx, coll, spec.Filter, reverse)
 			cs.ShowRecordID = showRID
+			cs.Project = spec.ScanProjection
 			st = cs
 		}
 		if natural {

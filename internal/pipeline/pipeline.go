@@ -55,6 +55,7 @@ type Pipeline struct {
 // stageSpec is one parsed stage.
 type stageSpec struct {
 	name string
+	arg  bson.RawValue
 	st   stage
 }
 
@@ -231,7 +232,7 @@ func (p *parser) parsePipeline(specs []bson.Raw) (*Pipeline, error) {
 			pl.Filter, pl.RawFilter = m.filter, m.raw
 			continue
 		}
-		pl.stages = append(pl.stages, stageSpec{name: name, st: st})
+		pl.stages = append(pl.stages, stageSpec{name: name, arg: arg, st: st})
 	}
 	pl.optimize()
 	return pl, nil
