@@ -10,6 +10,7 @@ import (
 	"github.com/secantusdb/secantus/internal/exec"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/pipeline"
+	"github.com/secantusdb/secantus/internal/query"
 )
 
 func init() {
@@ -65,11 +66,18 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 	if err != nil {
 		return err
 	}
-	p, err := pipeline.Parse(stages, pipeline.Options{Query: opts, DB: req.DB, Collection: name})
+	// A view runs its pipeline first, over the collection under it.
+	source := name
+	if backing, viewStages, isView, err := s.resolveView(req.DB, name); err != nil {
+		return err
+	} else if isView {
+		source, stages = backing, append(viewStages, stages...)
+	}
+	p, err := pipeline.Parse(stages, pipeline.Options{Query: opts, DB: req.DB, Collection: source})
 	if err != nil {
 		return err
 	}
-	tx, coll := s.readTxn(req.DB, name)
+	tx, coll := s.readTxn(req.DB, source)
 	if err := checkHint(coll, req.Arg("hint")); err != nil {
 		tx.Rollback()
 		return err
@@ -100,7 +108,11 @@ func (s *Service) pipelineEnv(allowDiskUse bool) *pipeline.Env {
 type namespaces struct{ s *Service }
 
 // Open implements pipeline.Namespaces: each call reads a fresh snapshot.
-func (n namespaces) Open(_ context.Context, db, coll string) (exec.Stage, error) {
+func (n namespaces) Open(ctx context.Context, db, coll string) (exec.Stage, error) {
+	if n.s.isView(db, coll) {
+		// A view read by another pipeline uses the simple collation.
+		return n.s.openView(ctx, db, coll, query.Options{}, true)
+	}
 	tx, c := n.s.readTxn(db, coll)
 	return exec.BuildFind(tx, c, exec.FindSpec{}), nil
 }

@@ -50,23 +50,21 @@ func countCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Doc
 		return err
 	}
 	spec.Skip, spec.Limit = skip, limit
-	tx, coll := s.readTxn(req.DB, name)
-	if err := checkHint(coll, req.Arg("hint")); err != nil {
-		tx.Rollback()
+	st, coll, err := s.readSource(ctx, req, req.DB, name, spec, opts)
+	if err != nil {
 		return err
 	}
 	s.Stats.Query.Add(1)
 	var n int64
-	if coll != nil && len(spec.RawFilter) <= 5 {
+	if _, _, view := viewOf(coll); coll != nil && !view && len(spec.RawFilter) <= 5 {
 		// An empty query counts from the collection's counters, as mongod's
 		// COUNT fast path reads the collection's record count.
-		tx.Rollback()
+		st.Close()
 		n = max(coll.Count()-skip, 0)
 		if limit > 0 {
 			n = min(n, limit)
 		}
 	} else {
-		st := exec.BuildFind(tx, coll, spec)
 		defer st.Close()
 		for {
 			_, ok, err := st.Next(ctx)
@@ -162,13 +160,11 @@ func distinctCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.
 	if _, err := maxTimeArg(req); err != nil {
 		return err
 	}
-	tx, coll := s.readTxn(req.DB, name)
-	if err := checkHint(coll, req.Arg("hint")); err != nil {
-		tx.Rollback()
+	st, _, err := s.readSource(ctx, req, req.DB, name, spec, opts)
+	if err != nil {
 		return err
 	}
 	s.Stats.Query.Add(1)
-	st := exec.BuildFind(tx, coll, spec)
 	defer st.Close()
 	leaf := key[strings.LastIndexByte(key, '.')+1:]
 	set := distinctSet{seen: map[string]struct{}{}}

@@ -43,6 +43,9 @@ func createCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Do
 	if err != nil {
 		return err
 	}
+	if req.Arg("viewOn").Type != 0 || req.Arg("pipeline").Type != 0 {
+		return s.createView(req, name)
+	}
 	opts := bsoncore.NewDocumentBuilder()
 	var defaultCollation *collation.Collation
 	elems, _ := req.Body.Elements()
@@ -261,8 +264,14 @@ func listCollectionsCmd(ctx context.Context, s *Service, req *Request, reply *bs
 	s.Catalog.RUnlock()
 	var docs []bson.Raw
 	for _, c := range colls {
-		b := bsoncore.NewDocumentBuilder().AppendString("name", c.Name()).AppendString("type", "collection")
-		if !nameOnly {
+		b := bsoncore.NewDocumentBuilder().AppendString("name", c.Name())
+		if _, _, view := viewOf(c); view {
+			b.AppendString("type", "view")
+			if !nameOnly {
+				b.AppendDocument("options", c.Options()).
+					AppendDocument("info", bsoncore.NewDocumentBuilder().AppendBoolean("readOnly", true).Build())
+			}
+		} else if b.AppendString("type", "collection"); !nameOnly {
 			opts := c.Options()
 			if opts == nil {
 				opts = bson.Raw(bsoncore.NewDocumentBuilder().Build())
@@ -309,6 +318,9 @@ func listIndexesCmd(ctx context.Context, s *Service, req *Request, reply *bsonco
 	s.Catalog.RUnlock()
 	if coll == nil {
 		return mongoerr.Newf(mongoerr.NamespaceNotFound, "ns does not exist: %s.%s", req.DB, name)
+	}
+	if _, _, view := viewOf(coll); view {
+		return viewNotCollection(req.DB, name)
 	}
 	return s.listCursor(ctx, req, req.DB+".$cmd.listIndexes."+name, docs, batchSize, reply)
 }

@@ -136,11 +136,6 @@ func findCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Docu
 	}
 	spec.MemLimit = s.Params.SortMemoryLimit()
 	spec.TempDir = s.TempDir()
-	tx, coll := s.readTxn(req.DB, name)
-	if err := checkHint(coll, req.Arg("hint")); err != nil {
-		tx.Rollback()
-		return err
-	}
 	if h, ok := req.Arg("hint").DocumentOK(); ok {
 		if first, err := h.IndexErr(0); err == nil && first.Key() == "$natural" {
 			ns, _ := first.Value().AsFloat64OK()
@@ -150,7 +145,10 @@ func findCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore.Docu
 			}
 		}
 	}
-	stage := exec.BuildFind(tx, coll, spec)
+	stage, _, err := s.readSource(ctx, req, req.DB, name, spec, opts)
+	if err != nil {
+		return err
+	}
 	c := cursor.New(req.DB+"."+name, stage)
 	c.NoTimeout = noTimeout
 	c.Comment = req.Arg("comment")

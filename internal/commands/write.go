@@ -52,6 +52,9 @@ func (s *Service) tryWrite(db, name string, create, durable bool, op writeOp) er
 		coll = cat.Lookup(db, name)
 	}
 	defer cat.RUnlock()
+	if _, _, view := viewOf(coll); view {
+		return viewNotCollection(db, name)
+	}
 	tx := cat.Engine().Begin()
 	var d statsDelta
 	if err := op(tx, coll, &d); err != nil {

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"context"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/secantusdb/secantus/internal/catalog"
@@ -98,3 +100,63 @@ func BuildFind(tx storage.Txn, coll *catalog.Collection, spec FindSpec) Stage {
 // needsRecordID reports a projection with {$meta: "recordId"}, which needs
 // the scan to carry each document's record id.
 func needsRecordID(p *query.Projection) bool { return p != nil && p.NeedsRecordID() }
+
+// BuildOver applies spec's filter, sort, skip, limit and projection to
+// the documents of src (a view's output), as BuildFind does over a
+// collection scan.
+func BuildOver(src Stage, spec FindSpec) Stage {
+	st := src
+	if spec.Filter != nil {
+		st = &Filter{In: st, F: spec.Filter}
+	}
+	if spec.Sort != nil && !spec.Sort.IsEmpty() {
+		if _, natural := spec.Sort.Natural(); !natural {
+			var topK int64
+			if spec.Limit > 0 {
+				topK = spec.Skip + spec.Limit
+			}
+			st = &Sort{In: st, Spec: spec.Sort, Limit: topK, MemLimit: spec.MemLimit,
+				AllowDiskUse: spec.AllowDiskUse, TempDir: spec.TempDir}
+		}
+	}
+	if spec.Skip > 0 {
+		st = &Skip{In: st, N: spec.Skip}
+	}
+	if spec.Limit > 0 {
+		st = &Limit{In: st, N: spec.Limit}
+	}
+	if spec.Projection != nil {
+		st = &Project{In: st, Proj: spec.Projection}
+	}
+	return st
+}
+
+// Filter passes on the documents a filter matches.
+type Filter struct {
+	In Stage
+	F  *query.Filter
+	n  int
+}
+
+// Next implements Stage.
+func (f *Filter) Next(ctx context.Context) (bson.Raw, bool, error) {
+	for {
+		d, ok, err := f.In.Next(ctx)
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		if f.n++; f.n%256 == 0 {
+			if err := Interrupted(ctx); err != nil {
+				return nil, false, err
+			}
+		}
+		if m, err := f.F.MatchesErr(d); err != nil {
+			return nil, false, err
+		} else if m {
+			return d, true, nil
+		}
+	}
+}
+
+// Close implements Stage.
+func (f *Filter) Close() { f.In.Close() }

@@ -4,6 +4,7 @@ package mongoerr
 // locations, whose codeName is "Location<code>".
 const (
 	MaxSubPipelineDepthExceeded Code = 232
+	ViewDepthLimitExceeded      Code = 165
 
 	Location40323   Code = 40323   // stage object must have exactly one field
 	Location40600   Code = 40600   // stage not allowed in $facet
@@ -43,4 +44,7 @@ const (
 	Location9039800 Code = 9039800 // $count field _id
 )
 
-func init() { codeNames[MaxSubPipelineDepthExceeded] = "MaxSubPipelineDepthExceeded" }
+func init() {
+	codeNames[MaxSubPipelineDepthExceeded] = "MaxSubPipelineDepthExceeded"
+	codeNames[ViewDepthLimitExceeded] = "ViewDepthLimitExceeded"
+}
