@@ -2,11 +2,12 @@ package commands
 
 import (
 	"context"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
-	"github.com/secantusdb/secantus/internal/cursor"
+	"github.com/secantusdb/secantus/internal/catalog"
 	"github.com/secantusdb/secantus/internal/exec"
 	"github.com/secantusdb/secantus/internal/mongoerr"
 	"github.com/secantusdb/secantus/internal/pipeline"
@@ -22,12 +23,18 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 		"collation", "hint", "let", "collectionUUID", "isMapReduceCommand"); err != nil {
 		return err
 	}
-	if _, ok := req.Command().StringValueOK(); !ok {
-		return mongoerr.New(mongoerr.NotImplemented, "database-level aggregation ({aggregate: 1}) is not supported by SecantusDB yet")
-	}
-	name, err := collectionArg(req)
+	start := time.Now()
+	// {aggregate: 1} aggregates no collection: its pipeline starts with
+	// a stage that makes its own documents.
+	dbLevel, err := aggregatesDatabase(req)
 	if err != nil {
 		return err
+	}
+	name := ""
+	if !dbLevel {
+		if name, err = collectionArg(req); err != nil {
+			return err
+		}
 	}
 	v, err := req.Body.LookupErr("pipeline")
 	if err != nil {
@@ -68,7 +75,11 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 	}
 	// A view runs its pipeline first, over the collection under it.
 	source := name
-	if backing, viewStages, isView, err := s.resolveView(req.DB, name); err != nil {
+	if dbLevel {
+		if err := catalog.ValidateDB(req.DB); err != nil {
+			return err
+		}
+	} else if backing, viewStages, isView, err := s.resolveView(req.DB, name); err != nil {
 		return err
 	} else if isView {
 		source, stages = backing, append(viewStages, stages...)
@@ -77,21 +88,31 @@ func aggregateCmd(ctx context.Context, s *Service, req *Request, reply *bsoncore
 	if err != nil {
 		return err
 	}
+	env := s.pipelineEnv(allowDiskUse)
+	env.Namespaces = aggNamespaces{namespaces: namespaces{s}, req: req, start: start, opid: s.opCounter.Add(1)}
+	if p.Writes() {
+		if env.Write, err = aggregateWriteOptions(req, p); err != nil {
+			return err
+		}
+	}
+	if dbLevel {
+		st, err := p.Build(&sliceSource{}, env)
+		if err != nil {
+			return err
+		}
+		return s.aggregateReply(ctx, req, req.DB+".$cmd.aggregate", st, p.Writes(), batchSize, reply)
+	}
 	tx, coll := s.readTxn(req.DB, source)
 	if err := checkHint(coll, req.Arg("hint")); err != nil {
 		tx.Rollback()
 		return err
 	}
 	src := exec.BuildFind(tx, coll, p.FindSpec())
-	st, err := p.Build(src, s.pipelineEnv(allowDiskUse))
+	st, err := p.Build(src, env)
 	if err != nil {
 		return err
 	}
-	c := cursor.New(req.DB+"."+name, st)
-	c.Session = sessionKey(req)
-	c.Comment = req.Arg("comment")
-	s.Stats.Command.Add(0)
-	return s.firstBatch(ctx, c, batchSize, false, reply)
+	return s.aggregateReply(ctx, req, req.DB+"."+name, st, p.Writes(), batchSize, reply)
 }
 
 // pipelineEnv is what the pipelines of a command reach at run time.

@@ -79,6 +79,9 @@ type Env struct {
 	// Namespaces reads and writes other collections; nil when the
 	// pipeline has no access to any (then stages that need it fail).
 	Namespaces Namespaces
+	// Write holds the settings of the command for the stages that write
+	// ($out, $merge).
+	Write WriteOptions
 }
 
 // Namespaces is the pipeline's access to the collections of the server,
@@ -89,6 +92,31 @@ type Namespaces interface {
 	// the view's pipeline when coll is a view); a collection that does
 	// not exist has no documents.
 	Open(ctx context.Context, db, coll string) (exec.Stage, error)
+
+	// ReplaceCollection replaces db.coll with the documents of src, as
+	// $out does: they are written to a temporary collection with the
+	// target's options and indexes, which is then renamed over the
+	// target; on an error (a duplicate _id, a validation failure) the
+	// target is left unchanged.
+	ReplaceCollection(ctx context.Context, db, coll string, src exec.Stage, opts WriteOptions) error
+	// Insert inserts doc into db.coll (created when missing) through
+	// the server's insert path: a duplicate _id is error 11000.
+	Insert(ctx context.Context, db, coll string, doc bson.Raw, opts WriteOptions) error
+	// Merge finds the document of db.coll whose _id is id and calls
+	// decide with it (nil when there is none); the document decide
+	// returns replaces the current one, or is inserted when there was
+	// none (the collection is created then); nil leaves the collection
+	// unchanged. Validation and unique indexes apply as to updates.
+	Merge(ctx context.Context, db, coll string, id bson.RawValue, opts WriteOptions, decide func(current bson.Raw) (bson.Raw, error)) error
+
+	// CollectionStats reports db.coll's counters ($collStats,
+	// $indexStats).
+	CollectionStats(ctx context.Context, db, coll string) (CollectionStats, error)
+	// CurrentOp lists the operations in progress ($currentOp).
+	CurrentOp(ctx context.Context, opts CurrentOpOptions) ([]bson.Raw, error)
+	// LocalSessions lists the sessions the server holds in memory
+	// ($listLocalSessions).
+	LocalSessions(ctx context.Context, opts LocalSessionsOptions) ([]bson.Raw, error)
 }
 
 // stage placement constraints, as mongod's StageConstraints.
