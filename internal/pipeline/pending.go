@@ -4,8 +4,6 @@ package pipeline
 // registers them they are refused with NotImplemented (or, in an update,
 // InvalidOptions as mongod refuses them there).
 var pending = map[string]bool{
-	"$bucket": true, "$bucketAuto": true, "$collStats": true, "$currentOp": true, "$densify": true,
-	"$documents": true, "$facet": true, "$fill": true, "$graphLookup": true, "$indexStats": true,
-	"$listLocalSessions": true, "$lookup": true, "$merge": true, "$out": true, "$setWindowFields": true,
+	"$bucket": true, "$bucketAuto": true, "$facet": true, "$graphLookup": true, "$lookup": true,
 	"$unionWith": true,
 }
