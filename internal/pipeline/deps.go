@@ -148,6 +148,53 @@ func (d *deps) stage(name string, arg bson.RawValue) (exhaustive bool) {
 		return true
 	case "$count":
 		return true
+	case "$lookup":
+		doc, _ := arg.DocumentOK()
+		if lf, ok := doc.Lookup("localField").StringValueOK(); ok {
+			d.add(lf)
+		}
+		if let, ok := doc.Lookup("let").DocumentOK(); ok {
+			d.expr(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: let})
+		}
+	case "$graphLookup":
+		doc, _ := arg.DocumentOK()
+		d.expr(doc.Lookup("startWith"))
+	case "$unionWith":
+		// The other collection's documents come whole; the input's
+		// fields are not read.
+	case "$setWindowFields":
+		doc, _ := arg.DocumentOK()
+		d.expr(doc.Lookup("partitionBy"))
+		if sortBy, ok := doc.Lookup("sortBy").DocumentOK(); ok {
+			elems, _ := sortBy.Elements()
+			for _, e := range elems {
+				d.add(e.Key())
+			}
+		}
+		d.expr(doc.Lookup("output"))
+	case "$facet":
+		doc, _ := arg.DocumentOK()
+		elems, _ := doc.Elements()
+		for _, e := range elems {
+			stages, _ := e.Value().ArrayOK()
+			vals, _ := stages.Values()
+			exhaustive := false
+			for _, v := range vals {
+				st, _ := v.DocumentOK()
+				first, err := st.IndexErr(0)
+				if err != nil {
+					d.all = true
+					return false
+				}
+				if exhaustive = d.stage(first.Key(), first.Value()); exhaustive || d.all {
+					break
+				}
+			}
+			if !exhaustive {
+				d.all = true
+			}
+		}
+		return true
 	default:
 		d.all = true
 	}

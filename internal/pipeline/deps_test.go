@@ -25,6 +25,10 @@ func TestScanProjection(t *testing.T) {
 		{"unwind then group", `[{"$unwind": "$tags"}, {"$group": {"_id": "$tags", "n": {"$sum": 1}}}]`, `{"_id": 0, "tags": 1}`},
 		{"variables are not fields", `[{"$replaceWith": {"$mergeObjects": ["$$NOW", {"a": "$a"}]}}]`, `{"_id": 0, "a": 1}`},
 		{"or branches", `[{"$match": {"z": 1}}, {"$match": {"$or": [{"p": 1}, {"q": 2}]}}, {"$count": "n"}]`, `{"_id": 0, "p": 1, "q": 1}`},
+		{"lookup reads its local field", `[{"$lookup": {"from": "o", "localField": "a.b", "foreignField": "x", "as": "c"}}, {"$count": "n"}]`, `{"_id": 0, "a": 1}`},
+		{"facet of exhaustive sub-pipelines", `[{"$facet": {"x": [{"$group": {"_id": "$a"}}], "y": [{"$sort": {"b": 1}}, {"$count": "n"}]}}]`, `{"_id": 0, "a": 1, "b": 1}`},
+		{"facet with a whole-document branch", `[{"$facet": {"x": [{"$limit": 1}]}}]`, ``},
+		{"window fields", `[{"$setWindowFields": {"partitionBy": "$p", "sortBy": {"d": 1}, "output": {"r": {"$sum": "$v", "window": {"documents": ["unbounded", "current"]}}}}}, {"$group": {"_id": "$r"}}]`, `{"_id": 0, "d": 1, "p": 1, "r": 1, "v": 1}`},
 		{"where needs everything", `[{"$match": {"z": 1}}, {"$match": {"$jsonSchema": {}}}, {"$count": "n"}]`, ``},
 	}
 	for _, tc := range tests {

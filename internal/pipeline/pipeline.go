@@ -277,7 +277,7 @@ func (p *parser) checkPlacement(name string, f stageFlags, i, n int) error {
 	case f&flagNoFacet != 0 && p.inFacet:
 		return mongoerr.Newf(mongoerr.Location40600, "%s is not allowed to be used within a $facet stage", name)
 	case f&flagNoLookup != 0 && p.inLookup:
-		return mongoerr.Newf(mongoerr.Location51047, "%s is not allowed to be used within a $lookup stage", name)
+		return mongoerr.Newf(mongoerr.Location51047, "%s is not allowed within a $lookup's sub-pipeline", name)
 	}
 	return nil
 }
