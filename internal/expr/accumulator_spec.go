@@ -18,7 +18,39 @@ type AccumulatorExpr struct {
 	// _id; null where there is none), which the n of the N accumulators
 	// may refer to.
 	newAcc func(ec *EvalContext, key bson.RawValue) (Accumulator, error)
+	// keyDependent is set when the accumulator's initializer (the n of
+	// $firstN and friends) is not a constant and so may read the group
+	// key.
+	keyDependent bool
 }
+
+// GroupAccumulator is what every accumulator ParseAccumulator makes
+// implements beyond Accumulator, for the grouping stages: errors from
+// the values folded in, memory accounting, and partial states that can
+// be written to disk and combined later, as mongod's $group spills
+// (getValue(toBeMerged) and process(merging)).
+type GroupAccumulator interface {
+	Accumulator
+	// Accumulate is Add reporting mongod's errors ($mergeObjects of a
+	// non-document, an accumulator over its own memory limit).
+	Accumulate(v bson.RawValue) error
+	// MemSize approximates the bytes the accumulator holds.
+	MemSize() int64
+	// Partial is the accumulator's state as one BSON value.
+	Partial() bson.RawValue
+	// Merge folds in a Partial of another accumulator of the same
+	// expression that saw later input.
+	Merge(partial bson.RawValue) error
+}
+
+// AccumulatorMemLimit bounds the memory of one accumulator that keeps
+// values ($push, $addToSet, the N accumulators, $percentile): mongod's
+// internalQueryMaxPushBytes, internalQueryMaxAddToSetBytes,
+// internalQueryTopNAccumulatorBytes and
+// internalQueryMaxPercentileAccumulatorBytes all default to 100 MiB. Over
+// it the accumulator fails with ExceededMemoryLimit (146): it cannot
+// spill.
+var AccumulatorMemLimit int64 = 100 << 20
 
 // accumulatorParsers holds how each accumulator parses its argument;
 // the files of the accumulator families register into it.
@@ -48,6 +80,36 @@ func (a *AccumulatorExpr) Input(ec *EvalContext, doc bson.Raw) (bson.RawValue, e
 func (a *AccumulatorExpr) New(ec *EvalContext, key bson.RawValue) (Accumulator, error) {
 	return a.newAcc(ec, key)
 }
+
+// NewGroup is New for the grouping stages: the accumulator with its
+// memory accounting and partial states.
+func (a *AccumulatorExpr) NewGroup(ec *EvalContext, key bson.RawValue) (GroupAccumulator, error) {
+	acc, err := a.newAcc(ec, key)
+	if err != nil {
+		return nil, err
+	}
+	g, ok := acc.(GroupAccumulator)
+	if !ok {
+		return nil, mongoerr.Newf(mongoerr.InternalError, "accumulator %s cannot be used to group", a.Op)
+	}
+	return g, nil
+}
+
+// KeyDependent reports whether the accumulator's initializer (n) may
+// read the group key: $bucketAuto refuses those.
+func (a *AccumulatorExpr) KeyDependent() bool { return a.keyDependent }
+
+// initializerRoot is the document an accumulator's initializer is
+// evaluated against: the group key when it is a document, else an empty
+// document, as mongod's startNewGroup.
+func initializerRoot(key bson.RawValue) bson.Raw {
+	if d, ok := key.DocumentOK(); ok {
+		return d
+	}
+	return emptyDoc
+}
+
+var emptyDoc = bson.Raw{5, 0, 0, 0, 0}
 
 // simpleAccumulator parses the accumulators whose argument is one
 // expression, evaluated per document ($sum, $avg, $min, $max,

@@ -234,12 +234,6 @@ func (p *parser) parsePipeline(specs []bson.Raw) (*Pipeline, error) {
 		name, arg := elems[0].Key(), elems[0].Value()
 		def, ok := stages[name]
 		if !ok {
-			if pending[name] {
-				if p.opts.Update {
-					return nil, mongoerr.Newf(mongoerr.InvalidOptions, "%s is not allowed to be used within an update", name)
-				}
-				return nil, mongoerr.Newf(mongoerr.NotImplemented, "the %s aggregation stage is not supported by SecantusDB yet", name)
-			}
 			if msg, known := knownElsewhere[name]; known {
 				if p.opts.Update {
 					return nil, mongoerr.Newf(mongoerr.InvalidOptions, "%s is not allowed to be used within an update", name)
