@@ -50,6 +50,7 @@ type stageCase struct {
 	Docs                []json.RawMessage            `json:"docs"`
 	Collections         map[string][]json.RawMessage `json:"collections"`
 	Pipeline            []json.RawMessage            `json:"pipeline"`
+	DB                  string                       `json:"db"` // "test" unless given
 	Let                 json.RawMessage              `json:"let"`
 	Collation           json.RawMessage              `json:"collation"`
 	AllowDiskUse        *bool                        `json:"allowDiskUse"`
@@ -64,8 +65,17 @@ type stageCase struct {
 	} `json:"error"`
 }
 
-func TestStageCorpus(t *testing.T) {
-	files, err := filepath.Glob("testdata/stages/*.json")
+func TestStageCorpus(t *testing.T) { runCorpusDir(t, "testdata/stages", "coll") }
+
+// The database-level corpus (testdata/dbstages/*.json) runs pipelines as
+// {aggregate: 1} does: no collection, so the first stage must make its
+// own documents; cases may name the database in "db".
+func TestDBStageCorpus(t *testing.T) { runCorpusDir(t, "testdata/dbstages", "") }
+
+// runCorpusDir runs the cases of every file in dir as aggregates on
+// collection coll ("" for database-level ones).
+func runCorpusDir(t *testing.T, dir, coll string) {
+	files, err := filepath.Glob(dir + "/*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,23 +94,28 @@ func TestStageCorpus(t *testing.T) {
 		family := strings.TrimSuffix(filepath.Base(f), ".json")
 		for _, tc := range c.Cases {
 			total++
-			t.Run(family+"/"+tc.Name, func(t *testing.T) { runStageCase(t, tc) })
+			t.Run(family+"/"+tc.Name, func(t *testing.T) { runStageCase(t, tc, coll) })
 		}
 	}
-	t.Logf("%d stage corpus cases", total)
+	t.Logf("%d corpus cases in %s", total, dir)
 }
 
-func runStageCase(t *testing.T, tc stageCase) {
+func runStageCase(t *testing.T, tc stageCase, coll string) {
 	t.Helper()
 	if tc.Ref == "" {
 		t.Error("case without ref")
 	}
-	ns := newFakeNamespaces()
-	ns.colls["test.coll"] = extJSONDocs(t, tc.Docs)
-	for name, docs := range tc.Collections {
-		ns.colls["test."+name] = extJSONDocs(t, docs)
+	if tc.DB == "" {
+		tc.DB = "test"
 	}
-	got, err := runCorpusPipeline(t, tc, ns)
+	ns := newFakeNamespaces()
+	if coll != "" {
+		ns.colls[tc.DB+"."+coll] = extJSONDocs(t, tc.Docs)
+	}
+	for name, docs := range tc.Collections {
+		ns.colls[tc.DB+"."+name] = extJSONDocs(t, docs)
+	}
+	got, err := runCorpusPipeline(t, tc, ns, coll)
 	if tc.Error != nil {
 		me := mongoerr.As(err)
 		if me == nil || int32(me.Code) != tc.Error.Code {
@@ -123,13 +138,13 @@ func runStageCase(t *testing.T, tc stageCase) {
 		compareDocs(t, "output", got, extJSONDocs(t, tc.Expected), tc.Unordered)
 	}
 	for name, docs := range tc.ExpectedCollections {
-		compareDocs(t, "collection "+name, ns.colls["test."+name], extJSONDocs(t, docs), true)
+		compareDocs(t, "collection "+name, ns.colls[tc.DB+"."+name], extJSONDocs(t, docs), true)
 	}
 }
 
 // runCorpusPipeline parses and runs the case's pipeline as an aggregate
-// command on test.coll would.
-func runCorpusPipeline(t *testing.T, tc stageCase, ns *fakeNamespaces) ([]bson.Raw, error) {
+// command on tc.DB.coll (or on tc.DB, for coll "") would.
+func runCorpusPipeline(t *testing.T, tc stageCase, ns *fakeNamespaces, coll string) ([]bson.Raw, error) {
 	var opts query.Options
 	if len(tc.Collation) > 0 {
 		c, err := collation.Parse(extJSONDoc(t, tc.Collation))
@@ -142,11 +157,11 @@ func runCorpusPipeline(t *testing.T, tc stageCase, ns *fakeNamespaces) ([]bson.R
 	if len(tc.Let) > 0 {
 		let = extJSONDoc(t, tc.Let)
 	}
-	var coll expr.Collator
+	var collator expr.Collator
 	if opts.Collator != nil {
-		coll = opts.Collator
+		collator = opts.Collator
 	}
-	sc, err := expr.NewScopeAt(let, coll, corpusNow)
+	sc, err := expr.NewScopeAt(let, collator, corpusNow)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +170,7 @@ func runCorpusPipeline(t *testing.T, tc stageCase, ns *fakeNamespaces) ([]bson.R
 	for i, s := range tc.Pipeline {
 		specs[i] = extJSONDoc(t, s)
 	}
-	pl, err := Parse(specs, Options{Query: opts, DB: "test", Collection: "coll"})
+	pl, err := Parse(specs, Options{Query: opts, DB: tc.DB, Collection: coll})
 	if err != nil {
 		return nil, err
 	}
@@ -167,9 +182,11 @@ func runCorpusPipeline(t *testing.T, tc stageCase, ns *fakeNamespaces) ([]bson.R
 		env.AllowDiskUse = *tc.AllowDiskUse
 	}
 	ctx := context.Background()
-	src, err := ns.Open(ctx, "test", "coll")
-	if err != nil {
-		return nil, err
+	var src exec.Stage = &sliceIter{}
+	if coll != "" {
+		if src, err = ns.Open(ctx, tc.DB, coll); err != nil {
+			return nil, err
+		}
 	}
 	if pl.Filter != nil {
 		src = &filterIter{in: src, f: pl.Filter}
