@@ -189,7 +189,7 @@ func runCorpusPipeline(t *testing.T, tc stageCase, ns *fakeNamespaces, coll stri
 		}
 	}
 	if pl.Filter != nil {
-		src = &filterIter{in: src, f: pl.Filter}
+		src = &exec.Filter{In: src, F: pl.Filter} // as the scan a command pushes it into
 	}
 	st, err := pl.Build(src, env)
 	if err != nil {
@@ -208,27 +208,6 @@ func runCorpusPipeline(t *testing.T, tc stageCase, ns *fakeNamespaces, coll stri
 		out = append(out, append(bson.Raw(nil), d...))
 	}
 }
-
-// filterIter stands in for the scan a command pushes a leading $match
-// into.
-type filterIter struct {
-	in exec.Stage
-	f  *query.Filter
-}
-
-func (f *filterIter) Next(ctx context.Context) (bson.Raw, bool, error) {
-	for {
-		d, ok, err := f.in.Next(ctx)
-		if !ok || err != nil {
-			return nil, ok, err
-		}
-		if m, err := f.f.MatchesErr(d); err != nil || m {
-			return d, err == nil, err
-		}
-	}
-}
-
-func (f *filterIter) Close() { f.in.Close() }
 
 func compareDocs(t *testing.T, what string, got, want []bson.Raw, unordered bool) {
 	t.Helper()

@@ -115,13 +115,7 @@ func parseMatch(_ string, arg bson.RawValue, p *parser) (stage, error) {
 }
 
 func (m *matchStage) build(in exec.Stage, _ *Env) (exec.Stage, error) {
-	return &mapStage{in: in, fn: func(d bson.Raw) (bson.Raw, error) {
-		ok, err := m.filter.MatchesErr(d)
-		if !ok || err != nil {
-			return nil, err
-		}
-		return d, nil
-	}}, nil
+	return &exec.Filter{In: in, F: m.filter}, nil
 }
 
 // $project
